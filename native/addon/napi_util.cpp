@@ -1,0 +1,234 @@
+// Plumbing for the N-API layer (see napi_util.h).
+#include "addon/napi_util.h"
+
+#include <cmath>
+
+namespace pavnapi {
+
+Napi::Error ToJsError(Napi::Env env, pav::ErrorKind kind, const std::string& code, const std::string& message) {
+  Napi::Error err;
+  switch (kind) {
+    case pav::ErrorKind::Type:
+      err = Napi::TypeError::New(env, message);
+      break;
+    case pav::ErrorKind::Range:
+      err = Napi::RangeError::New(env, message);
+      break;
+    default:
+      err = Napi::Error::New(env, message);
+      break;
+  }
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+static std::string Quote(const char* key) { return std::string(key); }
+
+Napi::Object ArgObject(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsObject())
+    throw ToJsError(info.Env(), pav::ErrorKind::Type, pav::code::kInvalidType, std::string(name) + " must be an object");
+  return info[i].As<Napi::Object>();
+}
+
+bool Has(const Napi::Object& o, const char* key) {
+  if (!o.Has(key)) return false;
+  Napi::Value v = o.Get(key);
+  return !v.IsUndefined() && !v.IsNull();
+}
+
+double GetNumber(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber())
+    throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType, Quote(key) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+double GetNumberOr(const Napi::Object& o, const char* key, double fallback) {
+  return Has(o, key) ? GetNumber(o, key) : fallback;
+}
+
+int64_t GetInteger(const Napi::Object& o, const char* key) {
+  double d = GetNumber(o, key);
+  if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) > 9007199254740991.0)
+    throw ToJsError(o.Env(), pav::ErrorKind::Range, pav::code::kInvalidArg,
+                    Quote(key) + " must be an integer, got " + pav::fmt_num(d));
+  return static_cast<int64_t>(d);
+}
+
+int64_t GetIntegerOr(const Napi::Object& o, const char* key, int64_t fallback) {
+  return Has(o, key) ? GetInteger(o, key) : fallback;
+}
+
+bool GetBoolOr(const Napi::Object& o, const char* key, bool fallback) {
+  if (!Has(o, key)) return fallback;
+  Napi::Value v = o.Get(key);
+  if (!v.IsBoolean())
+    throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType, Quote(key) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string GetStringOr(const Napi::Object& o, const char* key, const std::string& fallback) {
+  if (!Has(o, key)) return fallback;
+  Napi::Value v = o.Get(key);
+  if (!v.IsString())
+    throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType, Quote(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+template <class T>
+struct ArrayKind;
+template <>
+struct ArrayKind<float> {
+  static constexpr napi_typedarray_type type = napi_float32_array;
+  static constexpr const char* name = "Float32Array";
+};
+template <>
+struct ArrayKind<double> {
+  static constexpr napi_typedarray_type type = napi_float64_array;
+  static constexpr const char* name = "Float64Array";
+};
+template <>
+struct ArrayKind<uint32_t> {
+  static constexpr napi_typedarray_type type = napi_uint32_array;
+  static constexpr const char* name = "Uint32Array";
+};
+template <>
+struct ArrayKind<int32_t> {
+  static constexpr napi_typedarray_type type = napi_int32_array;
+  static constexpr const char* name = "Int32Array";
+};
+template <>
+struct ArrayKind<uint8_t> {
+  static constexpr napi_typedarray_type type = napi_uint8_array;
+  static constexpr const char* name = "Uint8Array";
+};
+template <>
+struct ArrayKind<uint64_t> {
+  static constexpr napi_typedarray_type type = napi_biguint64_array;
+  static constexpr const char* name = "BigUint64Array";
+};
+template <>
+struct ArrayKind<int64_t> {
+  static constexpr napi_typedarray_type type = napi_bigint64_array;
+  static constexpr const char* name = "BigInt64Array";
+};
+
+template <class T>
+bool HasArray(const Napi::Object& o, const char* key) {
+  return Has(o, key);
+}
+
+template <class T>
+pav::View<T> GetArray(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != ArrayKind<T>::type)
+    throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType,
+                    Quote(key) + " must be a " + ArrayKind<T>::name);
+  Napi::TypedArray a = v.As<Napi::TypedArray>();
+  auto* base = static_cast<uint8_t*>(a.ArrayBuffer().Data());
+  // A detached buffer reports no data; treat it as empty rather than dereference null.
+  if (base == nullptr) return pav::View<T>{nullptr, 0};
+  return pav::View<T>{reinterpret_cast<const T*>(base + a.ByteOffset()), a.ElementLength()};
+}
+
+#define PAV_INSTANTIATE(T)                                                   \
+  template pav::View<T> GetArray<T>(const Napi::Object&, const char*); \
+  template bool HasArray<T>(const Napi::Object&, const char*);
+PAV_INSTANTIATE(float)
+PAV_INSTANTIATE(double)
+PAV_INSTANTIATE(uint32_t)
+PAV_INSTANTIATE(int32_t)
+PAV_INSTANTIATE(uint8_t)
+PAV_INSTANTIATE(uint64_t)
+PAV_INSTANTIATE(int64_t)
+#undef PAV_INSTANTIATE
+
+FloatArray GetFloatArray(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsTypedArray()) {
+    auto t = v.As<Napi::TypedArray>().TypedArrayType();
+    if (t == napi_float32_array) {
+      auto view = GetArray<float>(o, key);
+      return FloatArray{false, view.data, view.size};
+    }
+    if (t == napi_float64_array) {
+      auto view = GetArray<double>(o, key);
+      return FloatArray{true, view.data, view.size};
+    }
+  }
+  throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType,
+                  Quote(key) + " must be a Float32Array or Float64Array");
+}
+
+Napi::Float32Array NewF32(Napi::Env env, size_t n) { return Napi::Float32Array::New(env, n); }
+Napi::Float64Array NewF64(Napi::Env env, size_t n) { return Napi::Float64Array::New(env, n); }
+Napi::Uint32Array NewU32(Napi::Env env, size_t n) { return Napi::Uint32Array::New(env, n); }
+
+Napi::TypedArray NewFloatLike(Napi::Env env, const FloatArray& like, size_t n) {
+  if (like.is64) return NewF64(env, n);
+  return NewF32(env, n);
+}
+
+void* MutableData(const Napi::TypedArray& a) {
+  return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+}
+
+namespace {
+
+class OpWorker : public Napi::AsyncWorker {
+ public:
+  OpWorker(Napi::Env env, const std::vector<Napi::Value>& keep, std::function<void()> compute, Napi::Value result)
+      : Napi::AsyncWorker(env, "pavsearch:op"), deferred_(Napi::Promise::Deferred::New(env)), compute_(std::move(compute)) {
+    for (const auto& v : keep)
+      if (v.IsObject()) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    result_ = Napi::Persistent(result.As<Napi::Object>());
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      compute_();
+    } catch (const pav::Error& e) {
+      kind_ = e.kind();
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      kind_ = pav::ErrorKind::Range;
+      code_ = pav::code::kOutOfMemory;
+      SetError("out of memory");
+    } catch (const std::exception& e) {
+      kind_ = pav::ErrorKind::Runtime;
+      code_ = "ERR_PAV_INTERNAL";
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(result_.Value()); }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(ToJsError(Env(), kind_, code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> compute_;
+  std::vector<Napi::ObjectReference> keep_;
+  Napi::ObjectReference result_;
+  pav::ErrorKind kind_ = pav::ErrorKind::Runtime;
+  std::string code_ = "ERR_PAV_INTERNAL";
+};
+
+}  // namespace
+
+Napi::Value RunOp(Napi::Env env, bool async, const std::vector<Napi::Value>& keep, std::function<void()> compute,
+                  Napi::Value result) {
+  if (!async) {
+    Guard(env, [&] { compute(); });
+    return result;
+  }
+  auto* worker = new OpWorker(env, keep, std::move(compute), result);
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace pavnapi
