@@ -1,0 +1,73 @@
+// The contracts between the search drivers and the models they drive. Batches are columnar:
+// one call carries the live candidates of every problem in flight, request-major.
+//
+// S is the step type: a token id for the embedded toy task, a string for text models.
+
+/** One batch of next-step requests: request i continues `prefixes[i]` of problem `problems[i]`. */
+export interface StepRequestBatch<S> {
+  /** Index of the problem in the backend's problem table, per request. */
+  problems: Uint32Array;
+  /** The steps so far, per request (not mutated by the backend). */
+  prefixes: readonly (readonly S[])[];
+  /** Samples per request. */
+  n: number;
+  /** Seed for this call; backends that can seed must be reproducible for the same seed. */
+  seed: number;
+  signal?: AbortSignal;
+}
+
+/** Result of a step batch: request i's samples are at [i*n, (i+1)*n). */
+export interface StepBatch<S> {
+  steps: S[];
+  /** Policy tokens generated per sample (compute accounting). */
+  tokens: Uint32Array;
+  /** 1 where the sample ended the response (end token, end of generation, length cap). */
+  finished: Uint8Array;
+}
+
+/** Full completions from each prefix (best-of-N): sample i of request r is at r*n + i. */
+export interface CompletionBatch<S> {
+  /** The steps appended after the prefix. */
+  completions: S[][];
+  tokens: Uint32Array;
+}
+
+export interface PolicyBackend<S> {
+  readonly name: string;
+  sampleSteps(batch: StepRequestBatch<S>): Promise<StepBatch<S>>;
+  sampleCompletions(batch: StepRequestBatch<S>): Promise<CompletionBatch<S>>;
+  close?(): Promise<void>;
+}
+
+/** One batch of prefixes to score: prefix i of problem problems[i]. */
+export interface ScoreRequestBatch<S> {
+  problems: Uint32Array;
+  prefixes: readonly (readonly S[])[];
+  signal?: AbortSignal;
+}
+
+export interface ScoreBatch {
+  /** Q^pi of each prefix, in [0, 1] (the value after its last step; an empty prefix scores the bare problem). */
+  values: Float64Array;
+  /** Verifier tokens read per prefix (compute accounting). */
+  tokens: Uint32Array;
+}
+
+export interface VerifierBackend<S> {
+  readonly name: string;
+  scorePrefixes(batch: ScoreRequestBatch<S>): Promise<ScoreBatch>;
+  close?(): Promise<void>;
+}
+
+/** Ground truth and answer extraction for the problems of a run. */
+export interface TaskAdapter<S> {
+  readonly name: string;
+  readonly problemCount: number;
+  problemId(problem: number): string;
+  /** The true checker (used for accuracy and Pass@N, never by the search itself). */
+  isCorrect(problem: number, trace: readonly S[]): boolean;
+  /** Canonical answer string used to group traces for voting. */
+  answerKey(problem: number, trace: readonly S[]): string;
+  /** Human-readable rendering of a trace (CLI `search`, reports). */
+  render(problem: number, trace: readonly S[]): string;
+}
