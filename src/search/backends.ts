@@ -11,8 +11,14 @@ export interface StepRequestBatch<S> {
   prefixes: readonly (readonly S[])[];
   /** Samples per request. */
   n: number;
-  /** Seed for this call; backends that can seed must be reproducible for the same seed. */
-  seed: number;
+  /**
+   * One seed per request. A backend that can seed must make request i's samples a function of
+   * (seeds[i], its prefix, sample index) only, never of its position in the batch or of the other
+   * requests: the engine batches problems differently from run to run (windows, resumed runs), and
+   * results must not change with that. Sample j of a request must not depend on n either, so
+   * budgets nest (the first 4 of 8 samples equal the 4 of a budget-4 call).
+   */
+  seeds: Uint32Array;
   signal?: AbortSignal;
 }
 
