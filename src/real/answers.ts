@@ -294,7 +294,7 @@ function containsPower(j: unknown): boolean {
 function parseBounded(s: string): Expr | undefined {
   if (s.length === 0 || s.length > MAX_LATEX_CHARS) return undefined;
   try {
-    const raw = ce().parse(s, { canonical: false }) as unknown as Expr;
+    const raw = ce().parse(s, { form: 'raw' }) as unknown as Expr;
     if (!raw.isValid || !withinBounds(raw.json)) return undefined;
     const e = ce().parse(s) as unknown as Expr;
     return e.isValid ? e : undefined;
