@@ -1,0 +1,66 @@
+// TaskAdapter<string> for text problems: grading by answer equivalence, voting keys by canonical form.
+import { PavRangeError } from '../errors.ts';
+import type { TaskAdapter } from '../search/backends.ts';
+import { answersEqual, canonicalAnswer, extractAnswer } from './answers.ts';
+import type { TextProblem } from './problems.ts';
+
+export interface TextTaskOptions {
+  name?: string;
+  /** Joins the steps of a trace into the response text (default a blank line, as the policy's). */
+  delimiter?: string;
+  /** Time limit of one symbolic comparison (default 1000 ms). */
+  timeoutMs?: number;
+}
+
+/** answerKey of a trace that has no extractable answer: never equal to a real key, so it never wins a vote by sharing. */
+export const NO_ANSWER_KEY = '';
+
+export class TextTask implements TaskAdapter<string> {
+  readonly name: string;
+  readonly problems: readonly TextProblem[];
+  readonly delimiter: string;
+  private readonly timeoutMs: number;
+
+  constructor(problems: readonly TextProblem[], options: TextTaskOptions = {}) {
+    this.problems = problems;
+    this.name = options.name ?? 'text';
+    this.delimiter = options.delimiter ?? '\n\n';
+    this.timeoutMs = options.timeoutMs ?? 1000;
+  }
+
+  get problemCount(): number {
+    return this.problems.length;
+  }
+
+  problemId(problem: number): string {
+    return this.at(problem).id;
+  }
+
+  /** The final answer a trace gives, or undefined. */
+  answerOf(trace: readonly string[]): string | undefined {
+    return extractAnswer(trace.join(this.delimiter));
+  }
+
+  isCorrect(problem: number, trace: readonly string[]): boolean {
+    const answer = this.answerOf(trace);
+    return answer !== undefined && answersEqual(answer, this.at(problem).answer, { timeoutMs: this.timeoutMs });
+  }
+
+  answerKey(problem: number, trace: readonly string[]): string {
+    this.at(problem);
+    const answer = this.answerOf(trace);
+    return answer === undefined ? NO_ANSWER_KEY : canonicalAnswer(answer, { timeoutMs: this.timeoutMs });
+  }
+
+  render(problem: number, trace: readonly string[]): string {
+    const p = this.at(problem);
+    const steps = trace.map((s, i) => `[step ${i + 1}] ${s.trim()}`).join('\n');
+    return `Problem ${p.id}: ${p.problem}\n${steps}\nAnswer: ${this.answerOf(trace) ?? '(none)'} (reference ${p.answer})`;
+  }
+
+  private at(problem: number): TextProblem {
+    const p = this.problems[problem];
+    if (p === undefined) throw new PavRangeError(`problem index ${problem} is out of range [0, ${this.problems.length})`);
+    return p;
+  }
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.ts';
+import { loadProblems, streamProblems } from '../../src/real/problems.ts';
+import { NO_ANSWER_KEY, TextTask } from '../../src/real/text_task.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pav-problems-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('loadProblems', () => {
+  it('reads MATH-500 and GSM8K shapes', async () => {
+    const p = file(
+      'mixed.jsonl',
+      [
+        JSON.stringify({ problem: 'What is 1/2 + 1/4?', answer: '\\frac34', unique_id: 'test/algebra/1.json', level: 2 }),
+        '',
+        JSON.stringify({ question: 'Natalia sold 48 clips...', answer: 'She sold 48+24 = 72 clips.\n#### 72' }),
+        JSON.stringify({ id: 7, problem: 'p', answer: 5 }),
+      ].join('\n') + '\n',
+    );
+    const ps = await loadProblems(p);
+    expect(ps).toEqual([
+      { id: 'test/algebra/1.json', problem: 'What is 1/2 + 1/4?', answer: '\\frac34' },
+      { id: 'mixed.jsonl:3', problem: 'Natalia sold 48 clips...', answer: '72' },
+      { id: '7', problem: 'p', answer: '5' },
+    ]);
+    expect(await loadProblems(p, { limit: 2 })).toHaveLength(2);
+  });
+
+  it('names the file and line of a bad row', async () => {
+    const bad = file('bad.jsonl', '{"problem":"a","answer":"1"}\n{"problem":"b"\n');
+    await expect(loadProblems(bad)).rejects.toThrow(ConfigError);
+    await expect(loadProblems(bad)).rejects.toThrow(`${bad}:2: not valid JSON`);
+    const noAnswer = file('noanswer.jsonl', '{"problem":"a"}\n');
+    await expect(loadProblems(noAnswer)).rejects.toThrow(`${noAnswer}:1: "answer"`);
+    const dup = file('dup.jsonl', '{"id":"x","problem":"a","answer":"1"}\n{"id":"x","problem":"b","answer":"2"}\n');
+    await expect(loadProblems(dup)).rejects.toThrow(`${dup}:2: duplicate problem id "x"`);
+    await expect(loadProblems(join(dir, 'missing.jsonl'))).rejects.toThrow(/cannot read problem file/);
+  });
+
+  it('streams without reading ahead of the consumer', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: i, problem: `p${i}`, answer: String(i) }));
+    const p = file('big.jsonl', lines.join('\n'));
+    let n = 0;
+    for await (const q of streamProblems(p)) {
+      if (++n === 3) {
+        expect(q.id).toBe('2');
+        break;
+      }
+    }
+    expect(n).toBe(3);
+  });
+});
+
+describe('TextTask', () => {
+  const task = new TextTask([
+    { id: 'a', problem: 'Compute 1/2 + 1/4.', answer: '\\frac{3}{4}' },
+    { id: 'b', problem: 'How many clips?', answer: '72' },
+  ]);
+
+  it('grades by answer equivalence over the joined steps', () => {
+    expect(task.problemCount).toBe(2);
+    expect(task.problemId(1)).toBe('b');
+    expect(task.isCorrect(0, ['We add.', 'So the sum is $\\boxed{0.75}$.'])).toBe(true);
+    expect(task.isCorrect(0, ['So the sum is $\\boxed{\\dfrac{3}{4}}$.'])).toBe(true);
+    expect(task.isCorrect(0, ['So the sum is $\\boxed{\\frac{2}{3}}$.'])).toBe(false);
+    expect(task.isCorrect(1, ['48 + 24 = 72', 'The answer is 72.'])).toBe(true);
+    expect(task.isCorrect(1, ['I am not sure'])).toBe(false);
+  });
+
+  it('keys votes by canonical answer', () => {
+    expect(task.answerKey(0, ['\\boxed{\\frac34}'])).toBe(task.answerKey(0, ['\\boxed{0.75}']));
+    expect(task.answerKey(0, ['\\boxed{\\frac34}'])).not.toBe(task.answerKey(0, ['\\boxed{\\frac23}']));
+    expect(task.answerKey(0, ['no answer'])).toBe(NO_ANSWER_KEY);
+    expect(() => task.answerKey(5, ['1'])).toThrow(RangeError);
+  });
+
+  it('renders a trace', () => {
+    const r = task.render(0, ['We add.', '\\boxed{0.75}']);
+    expect(r).toContain('Problem a');
+    expect(r).toContain('[step 2] \\boxed{0.75}');
+    expect(r).toContain('Answer: 0.75 (reference \\frac{3}{4})');
+  });
+});
