@@ -1,0 +1,84 @@
+// The main job: the embedded benchmark under every method and budget, written to a results
+// folder (manifest, rows, summary, report, optional trace) and summarised as a table.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, arch } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { backendInfo } from '../native/binding.ts';
+import { configHash, type RunConfig } from './run_config.ts';
+import { gridCells, runGrid } from './grid.ts';
+import { ResultsStore } from './results_store.ts';
+import { summarize, type RunSummary } from './summary.ts';
+import { writeTraceEvents } from './trace_events.ts';
+import { createToyBackends } from './toy_backends.ts';
+import { writeReportFrom } from '../report/write.ts';
+import type { Progress } from '../cli/progress.ts';
+
+export interface MainJobOptions {
+  resume?: boolean;
+  signal?: AbortSignal;
+  progress?: Progress;
+}
+
+export interface MainJobResult {
+  dir: string;
+  summary: RunSummary;
+  seconds: number;
+}
+
+export function manifestOf(config: RunConfig): Record<string, unknown> {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const info = backendInfo();
+  return {
+    tool: 'pavsearch',
+    version: pkg.version,
+    configHash: configHash(config),
+    config,
+    startedAt: new Date().toISOString(),
+    node: process.version,
+    addon: { path: info.path, backends: info.backends, cuda: info.cuda },
+    machine: { platform: platform(), arch: arch(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: +(totalmem() / 2 ** 30).toFixed(1) },
+  };
+}
+
+export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): Promise<MainJobResult> {
+  const t0 = performance.now();
+  const dir = resolve(config.out);
+  const manifestPath = join(dir, 'manifest.json');
+  const hash = configHash(config);
+  if (opts.resume) {
+    if (!existsSync(manifestPath)) throw new ConfigError(`--resume: ${manifestPath} does not exist; nothing to resume`);
+    const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as { configHash?: string };
+    if (old.configHash !== hash)
+      throw new ConfigError(`--resume: ${dir} was written with config ${old.configHash}, this run has ${hash}; use the same options or another --out`);
+  } else {
+    if (existsSync(join(dir, 'results.jsonl')))
+      throw new ConfigError(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(manifestPath, JSON.stringify(manifestOf(config), null, 2));
+  }
+
+  const store = new ResultsStore(join(dir, 'results.jsonl'), opts.resume ?? false);
+  const backends = await createToyBackends(config);
+  try {
+    const cells = gridCells(config.methods, config.budgets, config.search);
+    const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);
+    const clock = await runGrid(backends, cells, problems, store, {
+      window: config.engine.window,
+      lanes: config.engine.lanes,
+      signal: opts.signal,
+      recordSpans: config.trace,
+      onRow: (row, done, total) => opts.progress?.update(done, total, String(row.configKey)),
+    });
+    opts.progress?.stop();
+    if (config.trace && clock.spans) writeTraceEvents(join(dir, 'trace.json'), clock.spans);
+    const rows = store.rows();
+    const summary = summarize(rows, config.modelSizes);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+    await writeReportFrom(summary, rows, manifest, dir);
+    return { dir, summary, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    store.close();
+    await backends.close();
+  }
+}

@@ -1,0 +1,144 @@
+// Aggregates result rows into accuracy-against-compute points per method and the paper's
+// compute-efficiency ratio: compute of ORM best-of-N at the largest budget over the compute of the
+// cheapest budget of a PAV search that matches its accuracy.
+import { PHASES, type ComputeCounters, type PhaseTimes } from '../search/compute.ts';
+import type { ResultRow } from './results_store.ts';
+
+export interface Point {
+  budget: number;
+  problems: number;
+  failed: number;
+  accuracy: number;
+  /** Best-of-N family: fraction of problems where any sample was correct. */
+  passAtN?: number;
+  /** Means per problem. */
+  policyTokens: number;
+  verifierTokens: number;
+  totalTokens: number;
+  policySamples: number;
+  flops?: number;
+  /** Seconds per phase, summed over problems. */
+  phases: PhaseTimes;
+}
+
+export interface MethodSummary {
+  method: string;
+  label: string;
+  points: Point[];
+}
+
+export interface Efficiency {
+  method: string;
+  label: string;
+  /** Cheapest budget whose accuracy is at least the reference's, or null if none. */
+  match: { budget: number; accuracy: number; policyTokens: number; totalTokens: number } | null;
+  /** Reference compute / matching compute (> 1: the method needs less). */
+  ratioPolicyTokens: number | null;
+  ratioTotalTokens: number | null;
+  bestAccuracy: number;
+}
+
+export interface RunSummary {
+  problems: number;
+  methods: MethodSummary[];
+  reference: { method: string; budget: number; accuracy: number; policyTokens: number; totalTokens: number } | null;
+  efficiency: Efficiency[];
+}
+
+export const REFERENCE_METHOD = 'best-of-n/orm';
+/** The headline PAV search of the ratio (the paper's beam search with PAV). */
+export const HEADLINE_METHOD = 'beam/pav';
+
+const LABELS: Record<string, string> = {
+  'best-of-n/orm': 'best-of-N (ORM)',
+  'beam/prm': 'beam (PRM)',
+  'beam/pav': 'beam (PAV)',
+  'dvts/prm': 'DVTS (PRM)',
+  'dvts/pav': 'DVTS (PAV)',
+  'pav-rerank/pav': 'best-of-N (PAV rerank)',
+};
+
+export function methodOf(row: ResultRow | { algorithm: unknown; score: unknown }): string {
+  return `${String(row.algorithm)}/${String(row.score)}`;
+}
+
+export function labelOf(method: string): string {
+  return LABELS[method] ?? method;
+}
+
+export function summarize(rows: readonly ResultRow[], sizes: { policyParams?: number; verifierParams?: number } = {}): RunSummary {
+  const groups = new Map<string, Map<number, ResultRow[]>>();
+  const problems = new Set<number>();
+  for (const r of rows) {
+    const m = methodOf(r);
+    const b = Number(r.budget);
+    problems.add(r.problem);
+    if (!groups.has(m)) groups.set(m, new Map());
+    const byBudget = groups.get(m)!;
+    if (!byBudget.has(b)) byBudget.set(b, []);
+    byBudget.get(b)!.push(r);
+  }
+  const order = Object.keys(LABELS);
+  const methods: MethodSummary[] = [...groups.entries()]
+    .sort(([a], [b]) => rank(order, a) - rank(order, b) || a.localeCompare(b))
+    .map(([method, byBudget]) => ({
+      method,
+      label: labelOf(method),
+      points: [...byBudget.entries()].sort(([a], [b]) => a - b).map(([budget, rs]) => point(budget, rs, sizes)),
+    }));
+
+  const ref = methods.find((m) => m.method === REFERENCE_METHOD);
+  const refPoint = ref?.points[ref.points.length - 1];
+  const reference = refPoint
+    ? { method: REFERENCE_METHOD, budget: refPoint.budget, accuracy: refPoint.accuracy, policyTokens: refPoint.policyTokens, totalTokens: refPoint.totalTokens }
+    : null;
+  const efficiency: Efficiency[] = reference
+    ? methods
+        .filter((m) => m.method !== REFERENCE_METHOD)
+        .map((m) => {
+          const matching = m.points.filter((p) => p.accuracy >= reference.accuracy);
+          const cheapest = matching.sort((a, b) => a.policyTokens - b.policyTokens)[0];
+          return {
+            method: m.method,
+            label: m.label,
+            match: cheapest
+              ? { budget: cheapest.budget, accuracy: cheapest.accuracy, policyTokens: cheapest.policyTokens, totalTokens: cheapest.totalTokens }
+              : null,
+            ratioPolicyTokens: cheapest && cheapest.policyTokens > 0 ? reference.policyTokens / cheapest.policyTokens : null,
+            ratioTotalTokens: cheapest && cheapest.totalTokens > 0 ? reference.totalTokens / cheapest.totalTokens : null,
+            bestAccuracy: Math.max(...m.points.map((p) => p.accuracy)),
+          };
+        })
+    : [];
+  return { problems: problems.size, methods, reference, efficiency };
+}
+
+function rank(order: string[], m: string): number {
+  const i = order.indexOf(m);
+  return i < 0 ? order.length : i;
+}
+
+function point(budget: number, rows: ResultRow[], sizes: { policyParams?: number; verifierParams?: number }): Point {
+  const n = rows.length;
+  const sum = (f: (r: ResultRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  const compute = (r: ResultRow) => r.compute as ComputeCounters;
+  const phases = Object.fromEntries(PHASES.map((k) => [k, sum((r) => (r.phases as PhaseTimes)[k])])) as PhaseTimes;
+  const withPass = rows.filter((r) => typeof r.passAtN === 'boolean');
+  const policyTokens = sum((r) => compute(r).policyTokens) / n;
+  const verifierTokens = sum((r) => compute(r).verifierTokens) / n;
+  const p: Point = {
+    budget,
+    problems: n,
+    failed: rows.filter((r) => r.status === 'failed').length,
+    accuracy: sum((r) => (r.correct ? 1 : 0)) / n,
+    policyTokens,
+    verifierTokens,
+    totalTokens: policyTokens + verifierTokens,
+    policySamples: sum((r) => compute(r).policySamples) / n,
+    phases,
+  };
+  if (withPass.length > 0) p.passAtN = withPass.filter((r) => r.passAtN).length / withPass.length;
+  if (sizes.policyParams !== undefined || sizes.verifierParams !== undefined)
+    p.flops = 2 * (sizes.policyParams ?? 0) * policyTokens + 2 * (sizes.verifierParams ?? 0) * verifierTokens;
+  return p;
+}

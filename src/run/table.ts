@@ -1,0 +1,55 @@
+// Plain-text tables of a run summary for the terminal and the README.
+import { HEADLINE_METHOD, type RunSummary } from './summary.ts';
+
+export function formatTable(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+/** Accuracy at each budget per method, the compute it took, Pass@N, and the efficiency ratios. */
+export function formatSummary(s: RunSummary): string {
+  const budgets = [...new Set(s.methods.flatMap((m) => m.points.map((p) => p.budget)))].sort((a, b) => a - b);
+  const acc = formatTable(
+    ['accuracy', ...budgets.map((b) => `N=${b}`)],
+    [
+      ...s.methods.map((m) => [m.label, ...budgets.map((b) => pct(m.points.find((p) => p.budget === b)?.accuracy))]),
+      ...s.methods
+        .filter((m) => m.points.some((p) => p.passAtN !== undefined))
+        .slice(0, 1)
+        .map((m) => ['Pass@N (true checker)', ...budgets.map((b) => pct(m.points.find((p) => p.budget === b)?.passAtN))]),
+    ],
+  );
+  const tok = formatTable(
+    ['policy tokens / problem', ...budgets.map((b) => `N=${b}`)],
+    s.methods.map((m) => [m.label, ...budgets.map((b) => {
+      const p = m.points.find((q) => q.budget === b);
+      return p ? num(p.policyTokens) : '';
+    })]),
+  );
+  const lines = [acc, '', tok, ''];
+  if (s.reference) {
+    lines.push(
+      `reference: ${s.reference.method} at N=${s.reference.budget}: accuracy ${pct(s.reference.accuracy)}, ` +
+        `${num(s.reference.policyTokens)} policy tokens / problem`,
+    );
+    lines.push(
+      formatTable(
+        ['method', 'best accuracy', 'matches at', 'compute ratio (policy tok)', 'compute ratio (all tok)'],
+        s.efficiency.map((e) => [
+          e.label + (e.method === HEADLINE_METHOD ? ' *' : ''),
+          pct(e.bestAccuracy),
+          e.match ? `N=${e.match.budget}` : 'never',
+          e.ratioPolicyTokens === null ? '-' : `${e.ratioPolicyTokens.toFixed(2)}x`,
+          e.ratioTotalTokens === null ? '-' : `${e.ratioTotalTokens.toFixed(2)}x`,
+        ]),
+      ),
+    );
+    lines.push('* the paper\'s measure: compute of ORM best-of-N at the largest budget / compute of the cheapest beam (PAV) that matches its accuracy');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,248 @@
+// Step-level search over a cohort of problems in lockstep: the paper's beam search (top B across
+// parents, scored by PRM or PAV) and DVTS (independent subtrees, greedy per subtree). Every round
+// sends all live beams of all problems to the policy and all children to the verifier in one
+// batch each, then prunes every problem with one segmented native call.
+import { effectiveRewards } from '../ops/advantages.ts';
+import { selectTopK } from '../ops/prune.ts';
+import { ErrorCodes, PavError } from '../errors.ts';
+import { zeroCounters, zeroPhases, type Phase } from './compute.ts';
+import { stepsKey } from './keys.ts';
+import type { DriverContext, ProblemResult } from './result.ts';
+import { mixSeed, stringCode } from './seeds.ts';
+
+interface Beam<S> {
+  steps: S[];
+  /** Q^pi of the prefix. */
+  q: number;
+  /** Separate prover's value of the prefix (only with a prover verifier). */
+  mu: number;
+  /** Q^pi after each step, for reports. */
+  values: number[];
+  /** DVTS subtree; 0 for beam search. */
+  group: number;
+  finished: boolean;
+}
+
+interface ProblemState<S> {
+  problem: number;
+  live: Beam<S>[];
+  done: Beam<S>[];
+  result: ProblemResult<S>;
+}
+
+/** Run beam search or DVTS on a cohort of problems; results in the order of `problems`. */
+export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly number[]): Promise<ProblemResult<S>[]> {
+  const { config, policy, verifier, prover, task } = ctx;
+  const dvts = config.algorithm === 'dvts';
+  if (config.algorithm !== 'beam' && !dvts) throw new PavError(`runStepSearch cannot run ${config.algorithm}`, ErrorCodes.INTERNAL);
+  // Beam: B live beams share one pool of B slots. DVTS: N / width subtrees, one beam each.
+  const subtrees = dvts ? Math.max(1, Math.floor(config.budget / config.dvtsWidth)) : 1;
+  const capacity = dvts ? subtrees : config.budget;
+  const samplesPerBeam = dvts ? config.dvtsWidth : config.expansions;
+  const pav = config.score === 'pav';
+  const algoCode = stringCode(config.algorithm);
+
+  const states: ProblemState<S>[] = problems.map((p) => ({
+    problem: p,
+    live: [],
+    done: [],
+    result: {
+      problem: p,
+      id: task.problemId(p),
+      algorithm: config.algorithm,
+      score: config.score,
+      budget: config.budget,
+      trace: null,
+      answer: null,
+      value: null,
+      correct: false,
+      finished: false,
+      status: 'ok',
+      compute: zeroCounters(),
+      phases: zeroPhases(),
+    },
+  }));
+
+  // Time of a shared call, split evenly over the problems it served.
+  const timed = async <T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    const out = await ctx.clock.time(phase, name, ctx.lane, fn, { problems: active.length });
+    const share = (performance.now() - t0) / 1000 / Math.max(1, active.length);
+    for (const s of active) s.result.phases[phase] += share;
+    return out;
+  };
+
+  // The root: value of the bare problem (the parent value of the first step under PAV).
+  const rootQ = new Float64Array(states.length);
+  const rootMu = new Float64Array(states.length);
+  if (pav) {
+    const req = { problems: Uint32Array.from(problems), prefixes: problems.map(() => [] as S[]), signal: ctx.signal };
+    const [base, prov] = await timed('score', 'score root', states, () =>
+      Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]),
+    );
+    rootQ.set(base.values);
+    if (prov) rootMu.set(prov.values);
+    states.forEach((s, i) => {
+      s.result.compute.verifierCalls += prov ? 2 : 1;
+      s.result.compute.verifierTokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
+    });
+  }
+  states.forEach((s, i) => {
+    for (let g = 0; g < subtrees; g++)
+      s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], values: [], group: g, finished: false });
+  });
+
+  const pastDeadline = () => ctx.deadline !== undefined && performance.now() >= ctx.deadline;
+  for (let depth = 0; depth < config.maxSteps; depth++) {
+    const active = states.filter((s) => s.live.length > 0 && s.done.length < capacity);
+    if (active.length === 0) break;
+    if (pastDeadline()) {
+      for (const s of states) s.result.status = 'deadline';
+      break;
+    }
+    if (ctx.signal?.aborted) throw abortError(ctx.signal);
+    try {
+      await expand(depth, active);
+    } catch (err) {
+      // A call cut short by the deadline: keep what earlier rounds found.
+      if (!pastDeadline()) throw err;
+      for (const s of states) s.result.status = 'deadline';
+      break;
+    }
+  }
+
+  async function expand(depth: number, active: ProblemState<S>[]): Promise<void> {
+
+    // 1. Generate: C next steps for every live beam of every active problem.
+    const parents: Beam<S>[] = [];
+    const parentProblem: number[] = [];
+    const reqProblems: number[] = [];
+    const seeds: number[] = [];
+    for (let a = 0; a < active.length; a++) {
+      const s = active[a];
+      s.live.forEach((b, bi) => {
+        parents.push(b);
+        parentProblem.push(a);
+        reqProblems.push(s.problem);
+        seeds.push(mixSeed(config.seed, algoCode, s.problem, depth, bi, b.group));
+      });
+    }
+    const gen = await timed('generate', `generate d${depth}`, active, () =>
+      policy.sampleSteps({
+        problems: Uint32Array.from(reqProblems),
+        prefixes: parents.map((b) => b.steps),
+        n: samplesPerBeam,
+        seeds: Uint32Array.from(seeds),
+        signal: ctx.signal,
+      }),
+    );
+    const nChildren = parents.length * samplesPerBeam;
+    const childSteps: S[][] = new Array(nChildren);
+    const parentIndex = new Uint32Array(nChildren);
+    for (let r = 0; r < parents.length; r++) {
+      const c = active[parentProblem[r]].result.compute;
+      c.policyCalls += 1;
+      for (let j = 0; j < samplesPerBeam; j++) {
+        const i = r * samplesPerBeam + j;
+        childSteps[i] = [...parents[r].steps, gen.steps[i]];
+        parentIndex[i] = r;
+        c.policySamples += 1;
+        c.policyTokens += gen.tokens[i];
+      }
+    }
+
+    // 2. Score every child (and with a separate prover, its prover value too).
+    const childProblems = new Uint32Array(nChildren);
+    for (let i = 0; i < nChildren; i++) childProblems[i] = reqProblems[parentIndex[i]];
+    const scoreReq = { problems: childProblems, prefixes: childSteps, signal: ctx.signal };
+    const [base, prov] = await timed('score', `score d${depth}`, active, () =>
+      Promise.all([verifier.scorePrefixes(scoreReq), pav ? prover?.scorePrefixes(scoreReq) : undefined]),
+    );
+    for (let i = 0; i < nChildren; i++) {
+      const c = active[parentProblem[parentIndex[i]]].result.compute;
+      c.verifierCalls += prov ? 2 : 1;
+      c.verifierTokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
+    }
+
+    // 3. Prune: one segmented call for all problems (segment = problem, DVTS groups = subtrees).
+    const kept = await timed('prune', `prune d${depth}`, active, () => {
+      let scores: Float64Array = base.values;
+      if (pav) {
+        const parentQ = Float64Array.from(parents, (b) => b.q);
+        scores = effectiveRewards({
+          q: base.values,
+          parentIndex,
+          parentQ,
+          alpha: config.alpha,
+          K: config.proverK,
+          ...(prov ? { proverChild: prov.values, proverParent: Float64Array.from(parents, (b) => b.mu) } : {}),
+        }) as Float64Array;
+      }
+      const offsets = new Uint32Array(active.length + 1);
+      for (let r = 0; r < parents.length; r++) offsets[parentProblem[r] + 1] += samplesPerBeam;
+      for (let a = 0; a < active.length; a++) offsets[a + 1] += offsets[a];
+      // Beam keeps the free slots of each problem: select the largest and cut per problem below.
+      const k = dvts ? 1 : Math.max(...active.map((s) => capacity - s.done.length));
+      return selectTopK({
+        scores,
+        offsets,
+        k,
+        ...(config.dedupe ? { keys: BigUint64Array.from(childSteps, (st, i) => stepsKey([childProblems[i], ...st])) } : {}),
+        ...(dvts ? { groups: Uint32Array.from(parentIndex, (r) => parents[r].group) } : {}),
+      });
+    });
+
+    for (let a = 0; a < active.length; a++) {
+      const s = active[a];
+      const slots = dvts ? Number.POSITIVE_INFINITY : capacity - s.done.length;
+      const next: Beam<S>[] = [];
+      for (let j = kept.offsets[a]; j < kept.offsets[a + 1] && j - kept.offsets[a] < slots; j++) {
+        const i = kept.indices[j];
+        const parent = parents[parentIndex[i]];
+        const beam: Beam<S> = {
+          steps: childSteps[i],
+          q: base.values[i],
+          mu: prov ? prov.values[i] : 0,
+          values: [...parent.values, base.values[i]],
+          group: parent.group,
+          finished: gen.finished[i] === 1,
+        };
+        if (beam.finished || beam.steps.length >= config.maxSteps) s.done.push(beam);
+        else next.push(beam);
+      }
+      s.live = next;
+    }
+    ctx.onProgress?.({
+      lane: ctx.lane,
+      depth,
+      liveBeams: active.reduce((n, s) => n + s.live.length, 0),
+      activeProblems: active.length,
+      bestValue: states.length === 1 ? bestOf(states[0]).beam?.q : undefined,
+    });
+  }
+
+  for (const s of states) {
+    const { beam, finished } = bestOf(s);
+    const r = s.result;
+    if (!beam) continue;
+    r.trace = beam.steps;
+    r.value = beam.q;
+    r.stepValues = beam.values;
+    r.finished = finished;
+    r.answer = task.answerKey(s.problem, beam.steps);
+    r.correct = task.isCorrect(s.problem, beam.steps);
+  }
+  return states.map((s) => s.result);
+}
+
+/** The final answer: the finished trace with the highest Q^pi; else the best live beam. */
+function bestOf<S>(s: ProblemState<S>): { beam: Beam<S> | undefined; finished: boolean } {
+  const pick = (list: Beam<S>[]) => list.reduce<Beam<S> | undefined>((best, b) => (!best || b.q > best.q ? b : best), undefined);
+  const done = pick(s.done);
+  if (done) return { beam: done, finished: done.finished };
+  return { beam: pick(s.live), finished: false };
+}
+
+export function abortError(signal: AbortSignal): PavError {
+  return new PavError(`search aborted: ${String(signal.reason ?? 'aborted')}`, ErrorCodes.ABORTED, { cause: signal.reason });
+}

@@ -1,0 +1,82 @@
+// Compute accounting (what a search spent) and phase timing (where the wall time went).
+
+export interface ComputeCounters {
+  /** Steps sampled from the policy (a completion of H steps counts H). */
+  policySamples: number;
+  policyTokens: number;
+  policyCalls: number;
+  /** Prefixes scored by the verifier(s). */
+  verifierCalls: number;
+  verifierTokens: number;
+}
+
+export const PHASES = ['generate', 'score', 'prune', 'other'] as const;
+export type Phase = (typeof PHASES)[number];
+export type PhaseTimes = Record<Phase, number>;
+
+export function zeroCounters(): ComputeCounters {
+  return { policySamples: 0, policyTokens: 0, policyCalls: 0, verifierCalls: 0, verifierTokens: 0 };
+}
+
+export function zeroPhases(): PhaseTimes {
+  return { generate: 0, score: 0, prune: 0, other: 0 };
+}
+
+export function addCounters(into: ComputeCounters, c: ComputeCounters): void {
+  into.policySamples += c.policySamples;
+  into.policyTokens += c.policyTokens;
+  into.policyCalls += c.policyCalls;
+  into.verifierCalls += c.verifierCalls;
+  into.verifierTokens += c.verifierTokens;
+}
+
+export function addPhases(into: PhaseTimes, p: PhaseTimes): void {
+  for (const k of PHASES) into[k] += p[k];
+}
+
+export interface ModelSizes {
+  /** Parameters of the policy model, for FLOPs = 2 x params x tokens. */
+  policyParams?: number;
+  verifierParams?: number;
+}
+
+/** Estimated FLOPs (2 x parameters x tokens), or undefined where no size was given. */
+export function estimateFlops(c: ComputeCounters, sizes: ModelSizes): number | undefined {
+  if (sizes.policyParams === undefined && sizes.verifierParams === undefined) return undefined;
+  return 2 * (sizes.policyParams ?? 0) * c.policyTokens + 2 * (sizes.verifierParams ?? 0) * c.verifierTokens;
+}
+
+/** One timed span, for the trace-event file. */
+export interface Span {
+  name: string;
+  phase: Phase;
+  /** Microseconds since the run's time origin. */
+  ts: number;
+  dur: number;
+  /** Lane (the cohort that ran it), shown as a thread in Perfetto. */
+  lane: number;
+  args?: Record<string, number | string>;
+}
+
+/** Collects spans and per-phase totals; `time` wraps one awaited phase. */
+export class PhaseClock {
+  readonly totals = zeroPhases();
+  readonly spans: Span[] | undefined;
+  private readonly origin: number;
+
+  constructor(recordSpans: boolean, origin = performance.now()) {
+    this.spans = recordSpans ? [] : undefined;
+    this.origin = origin;
+  }
+
+  async time<T>(phase: Phase, name: string, lane: number, fn: () => Promise<T> | T, args?: Span['args']): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      const t1 = performance.now();
+      this.totals[phase] += (t1 - t0) / 1000;
+      this.spans?.push({ name, phase, ts: (t0 - this.origin) * 1000, dur: (t1 - t0) * 1000, lane, args });
+    }
+  }
+}

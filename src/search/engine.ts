@@ -1,0 +1,157 @@
+// Runs searches over many problems: a bounded window of problems in flight, split into lanes that
+// run concurrently so one lane's verifier work overlaps another lane's generation; a cohort whose
+// shared call fails is retried problem by problem so one bad problem cannot sink the others.
+import { ErrorCodes, PavError, isCodedError } from '../errors.ts';
+import { runBestOfN } from './best_of_n.ts';
+import { runStepSearch } from './beam.ts';
+import { PhaseClock, zeroCounters, zeroPhases } from './compute.ts';
+import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.ts';
+import { initKeys } from './keys.ts';
+import type { Backends, DriverContext, ProblemResult, ProgressEvent } from './result.ts';
+
+export interface BatchOptions {
+  /** Problems in flight at once (bounds memory); split over `lanes`. */
+  window?: number;
+  /** Cohorts run concurrently; 2 lets generation of one overlap scoring of the other. */
+  lanes?: number;
+  signal?: AbortSignal;
+  /** Called once per problem as soon as its result is final (in completion order). */
+  onResult?: (r: ProblemResult<unknown>) => void | Promise<void>;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Shared clock (phase totals and trace spans) when the caller wants them. */
+  clock?: PhaseClock;
+}
+
+function driverFor(config: SearchConfig) {
+  return config.algorithm === 'beam' || config.algorithm === 'dvts' ? runStepSearch : runBestOfN;
+}
+
+/** Run one configuration over `problems`; returns results in the order of `problems`. */
+export async function runSearchBatch<S>(
+  backends: Backends<S>,
+  configInput: SearchConfigInput | SearchConfig,
+  problems: readonly number[],
+  opts: BatchOptions = {},
+): Promise<ProblemResult<S>[]> {
+  const config = parseSearchConfig(configInput);
+  await initKeys();
+  const window = Math.max(1, Math.floor(opts.window ?? 64));
+  const lanes = Math.max(1, Math.min(Math.floor(opts.lanes ?? 2), window));
+  const cohortSize = Math.max(1, Math.ceil(window / lanes));
+  const clock = opts.clock ?? new PhaseClock(false);
+  const drive = driverFor(config);
+  const out = new Map<number, ProblemResult<S>>();
+  let next = 0;
+
+  const emit = async (r: ProblemResult<S>) => {
+    out.set(r.problem, r);
+    await opts.onResult?.(r as ProblemResult<unknown>);
+  };
+
+  const runCohort = async (lane: number, cohort: number[]): Promise<void> => {
+    const ctx: DriverContext<S> = { ...backends, config, clock, lane, signal: opts.signal, onProgress: opts.onProgress };
+    try {
+      for (const r of await drive(ctx, cohort)) await emit(r);
+    } catch (err) {
+      if (opts.signal?.aborted || (isCodedError(err) && err.code === ErrorCodes.ABORTED)) throw err;
+      if (cohort.length > 1) {
+        // Isolate the failure: requests are seeded per problem, so rerunning alone gives the same results.
+        for (const p of cohort) await runCohort(lane, [p]);
+        return;
+      }
+      await emit(failedResult(backends, config, cohort[0], err));
+    }
+  };
+
+  const lane = async (id: number) => {
+    while (next < problems.length) {
+      if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+      const cohort = problems.slice(next, next + cohortSize);
+      next += cohort.length;
+      await runCohort(id, [...cohort]);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i)));
+  return problems.map((p) => out.get(p)!);
+}
+
+function failedResult<S>(backends: Backends<S>, config: SearchConfig, problem: number, err: unknown): ProblemResult<S> {
+  const reason = err instanceof Error ? `${isCodedError(err) ? err.code + ': ' : ''}${err.message}` : String(err);
+  return {
+    problem,
+    id: backends.task.problemId(problem),
+    algorithm: config.algorithm,
+    score: config.algorithm === 'best-of-n' ? 'orm' : config.algorithm === 'pav-rerank' ? 'pav' : config.score,
+    budget: config.budget,
+    trace: null,
+    answer: null,
+    value: null,
+    correct: false,
+    finished: false,
+    status: 'failed',
+    error: reason,
+    compute: zeroCounters(),
+    phases: zeroPhases(),
+  };
+}
+
+export interface SolveOptions {
+  /** Milliseconds from the call; on expiry the best answer so far is returned with status 'deadline'. */
+  deadlineMs?: number;
+  /** Aborting rejects with ERR_PAV_ABORTED and cancels backend calls that honour signals. */
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+/**
+ * Solve one problem (services with a latency budget). Concurrent calls share the backends, so an
+ * ONNX verifier pool coalesces their scoring requests.
+ */
+export async function solve<S>(
+  backends: Backends<S>,
+  configInput: SearchConfigInput | SearchConfig,
+  problem: number,
+  opts: SolveOptions = {},
+): Promise<ProblemResult<S>> {
+  const config = parseSearchConfig(configInput);
+  await initKeys();
+  if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+  const deadline = opts.deadlineMs === undefined ? undefined : performance.now() + opts.deadlineMs;
+  // Abort in-flight backend calls at the deadline too; the driver then returns what it has.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = opts.deadlineMs === undefined ? undefined : setTimeout(() => controller.abort(new DeadlineReached()), opts.deadlineMs);
+  const ctx: DriverContext<S> = {
+    ...backends,
+    config,
+    clock: new PhaseClock(false),
+    lane: 0,
+    signal: controller.signal,
+    deadline,
+    onProgress: opts.onProgress,
+  };
+  try {
+    const [r] = await driverFor(config)(ctx, [problem]);
+    return r;
+  } catch (err) {
+    if (controller.signal.reason instanceof DeadlineReached && !opts.signal?.aborted) {
+      // The deadline hit inside a backend call: nothing of this round is usable; report it.
+      const r = failedResult(backends, config, problem, err);
+      r.status = 'deadline';
+      r.error = `deadline of ${opts.deadlineMs} ms reached before any trace was complete`;
+      return r;
+    }
+    if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+    throw err;
+  } finally {
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+class DeadlineReached extends Error {
+  constructor() {
+    super('deadline reached');
+  }
+}

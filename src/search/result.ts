@@ -1,0 +1,60 @@
+// What one search of one problem produced, and the context a driver runs in.
+import type { PolicyBackend, TaskAdapter, VerifierBackend } from './backends.ts';
+import type { ComputeCounters, PhaseClock, PhaseTimes } from './compute.ts';
+import type { Algorithm, SearchConfig } from './config.ts';
+
+export type ResultStatus = 'ok' | 'deadline' | 'failed';
+
+export interface ProblemResult<S> {
+  problem: number;
+  id: string;
+  algorithm: Algorithm;
+  /** Which step score drove beam/dvts ('prm' or 'pav'); best-of-n uses the ORM, pav-rerank the PAV. */
+  score: 'orm' | 'prm' | 'pav';
+  budget: number;
+  /** The chosen trace (null when the search failed). */
+  trace: S[] | null;
+  /** Canonical answer of the chosen trace. */
+  answer: string | null;
+  /** Verifier value of the chosen trace (Q^pi of its last prefix, or the rerank score). */
+  value: number | null;
+  /** Per-step Q^pi of the chosen trace where the search computed them. */
+  stepValues?: number[];
+  correct: boolean;
+  /** Best-of-N family: whether any of the N samples was correct (the true-checker ceiling). */
+  passAtN?: boolean;
+  /** The chosen trace ended by itself (not cut by the step cap or a deadline). */
+  finished: boolean;
+  status: ResultStatus;
+  error?: string;
+  compute: ComputeCounters;
+  /** Seconds of each phase attributed to this problem (a shared batch's time split evenly). */
+  phases: PhaseTimes;
+}
+
+export interface Backends<S> {
+  policy: PolicyBackend<S>;
+  verifier: VerifierBackend<S>;
+  /** A separate prover verifier for PAV scores; without it the prover is Best-of-K of `verifier`. */
+  prover?: VerifierBackend<S>;
+  task: TaskAdapter<S>;
+}
+
+export interface ProgressEvent {
+  lane: number;
+  depth: number;
+  liveBeams: number;
+  activeProblems: number;
+  /** Best value among finished traces so far (single-problem solves). */
+  bestValue?: number;
+}
+
+export interface DriverContext<S> extends Backends<S> {
+  config: SearchConfig;
+  clock: PhaseClock;
+  lane: number;
+  signal?: AbortSignal;
+  /** performance.now() time after which the driver stops and returns the best so far. */
+  deadline?: number;
+  onProgress?: (e: ProgressEvent) => void;
+}
