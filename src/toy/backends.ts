@@ -1,0 +1,226 @@
+// The toy task behind the search engine's contracts: a mu_gamma policy, the exact oracle verifier,
+// a noisy oracle (a stand-in for a learned verifier of known quality), and the task adapter.
+// Steps are single tokens (S = number). Accounting: 1 policy token per sampled token; a verifier
+// reads the whole prefix (verifier tokens = prefix length).
+import { ErrorCodes, PavError, PavRangeError } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
+import type {
+  CompletionBatch,
+  PolicyBackend,
+  ScoreBatch,
+  ScoreRequestBatch,
+  StepBatch,
+  StepRequestBatch,
+  TaskAdapter,
+  VerifierBackend,
+} from '../search/backends.ts';
+import { valuePrefixes, valuePrefixesAsync } from './oracle.ts';
+import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync } from './sampler.ts';
+import { isSolved, renderTokens, type ProblemTable } from './task.ts';
+
+/** Batches at least this large (samples or prefixes) run on the libuv pool; smaller ones inline. */
+export const TOY_ASYNC_MIN = 4096;
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: signal.reason });
+}
+
+function requireGamma(v: number | undefined, fallback: number): number {
+  const g = requireFinite('gamma', v ?? fallback);
+  if (!(g > 0)) throw new PavRangeError(`gamma must be > 0, got ${g}`);
+  return g;
+}
+
+export interface ToyPolicyOptions {
+  /** mu_gamma (default 5: the paper's base policy, V(start) ~ 0.005 on its task). */
+  gamma?: number;
+  /** Mixed into every request's seed (default 0), so two policies can differ on the same seeds. */
+  seed?: number;
+  threads?: number;
+}
+
+/** mu_gamma as a PolicyBackend: request i's samples are a function of (seed, seeds[i], prefix, j) only. */
+export class ToyPolicy implements PolicyBackend<number> {
+  readonly name: string;
+  readonly gamma: number;
+  readonly seed: number;
+  readonly threads: number;
+
+  constructor(
+    readonly table: ProblemTable,
+    options: ToyPolicyOptions = {},
+  ) {
+    this.gamma = requireGamma(options.gamma, 5);
+    this.seed = requireInteger('seed', options.seed ?? 0, 0);
+    this.threads = requireInteger('threads', options.threads ?? 1, 1, 256);
+    this.name = `toy-policy(gamma=${this.gamma})`;
+  }
+
+  async sampleSteps(batch: StepRequestBatch<number>): Promise<StepBatch<number>> {
+    checkSignal(batch.signal);
+    const opts = { gamma: this.gamma, n: batch.n, seed: this.seed, streams: batch.seeds, threads: this.threads };
+    const big = batch.prefixes.length * batch.n >= TOY_ASYNC_MIN;
+    const r = big
+      ? await sampleStepsAsync(this.table, batch.problems, batch.prefixes, opts)
+      : sampleSteps(this.table, batch.problems, batch.prefixes, opts);
+    checkSignal(batch.signal);
+    return { steps: Array.from(r.tokens), tokens: new Uint32Array(r.tokens.length).fill(1), finished: r.finished };
+  }
+
+  async sampleCompletions(batch: StepRequestBatch<number>): Promise<CompletionBatch<number>> {
+    checkSignal(batch.signal);
+    const opts = { gamma: this.gamma, n: batch.n, seed: this.seed, streams: batch.seeds, threads: this.threads };
+    const big = batch.prefixes.length * batch.n >= TOY_ASYNC_MIN;
+    const r = big
+      ? await sampleRolloutsAsync(this.table, batch.problems, batch.prefixes, opts)
+      : sampleRollouts(this.table, batch.problems, batch.prefixes, opts);
+    checkSignal(batch.signal);
+    const tokens = new Uint32Array(r.offsets.length - 1);
+    for (let i = 0; i < tokens.length; i++) tokens[i] = r.offsets[i + 1] - r.offsets[i];
+    return { completions: rolloutArrays(r), tokens };
+  }
+}
+
+function prefixLengths(prefixes: readonly (readonly number[])[]): Uint32Array {
+  return Uint32Array.from(prefixes, (p) => p.length);
+}
+
+export interface OracleVerifierOptions {
+  /** The policy whose Q it reports (default 5, the base policy). */
+  gamma?: number;
+  /** Best-of-K of that policy (default 1). */
+  K?: number;
+  threads?: number;
+}
+
+/** The exact Q^{mu_gamma} of each prefix: a perfect process verifier. */
+export class OracleVerifier implements VerifierBackend<number> {
+  readonly name: string;
+  readonly gamma: number;
+  readonly K: number;
+  readonly threads: number;
+
+  constructor(
+    readonly table: ProblemTable,
+    options: OracleVerifierOptions = {},
+  ) {
+    this.gamma = requireGamma(options.gamma, 5);
+    this.K = requireInteger('K', options.K ?? 1, 1);
+    this.threads = requireInteger('threads', options.threads ?? 1, 1, 256);
+    this.name = `toy-oracle(gamma=${this.gamma}${this.K > 1 ? `,K=${this.K}` : ''})`;
+  }
+
+  protected async exact(batch: ScoreRequestBatch<number>): Promise<Float64Array> {
+    checkSignal(batch.signal);
+    const opts = { gamma: this.gamma, K: this.K, threads: this.threads };
+    return batch.prefixes.length >= TOY_ASYNC_MIN
+      ? valuePrefixesAsync(this.table, batch.problems, batch.prefixes, opts)
+      : valuePrefixes(this.table, batch.problems, batch.prefixes, opts);
+  }
+
+  async scorePrefixes(batch: ScoreRequestBatch<number>): Promise<ScoreBatch> {
+    const values = await this.exact(batch);
+    return { values, tokens: prefixLengths(batch.prefixes) };
+  }
+}
+
+// ---- fixed per-prefix noise ----
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function hashLane(seed: number, lane: number, problem: number, prefix: readonly number[]): number {
+  let h = fmix32((seed ^ Math.imul(lane + 1, 0x9e3779b9)) >>> 0);
+  h = fmix32((h ^ Math.imul(problem + 1, 0x85ebca6b)) >>> 0);
+  for (let i = 0; i < prefix.length; i++) h = fmix32((h + Math.imul(prefix[i] + 1, 0x9e3779b9)) >>> 0);
+  return fmix32((h ^ prefix.length) >>> 0);
+}
+
+/**
+ * A standard normal draw that is a pure function of (seed, problem, prefix): a hash, not a stream, so
+ * the same prefix always gets the same noise whatever else is scored with it (Box-Muller on two
+ * independent 32-bit hash lanes).
+ */
+export function prefixNoise(seed: number, problem: number, prefix: readonly number[]): number {
+  const u1 = (hashLane(seed, 0, problem, prefix) + 0.5) / 4294967296;
+  const u2 = (hashLane(seed, 1, problem, prefix) + 0.5) / 4294967296;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+export interface NoisyVerifierOptions extends OracleVerifierOptions {
+  /** Standard deviation of the noise in logit space (0 = the oracle up to clipping). */
+  sigma: number;
+  /** Seed of the noise (default 0). */
+  seed?: number;
+  /** Values are clipped to [clip, 1 - clip] before the logit, so 0 and 1 move too (default 1e-4). */
+  clip?: number;
+}
+
+/**
+ * The oracle seen through logit-space Gaussian noise: sigmoid(logit(Q) + sigma * z(problem, prefix, seed)).
+ * A verifier of tunable quality; the noise of a prefix is fixed, like a trained model's error.
+ */
+export class NoisyVerifier extends OracleVerifier {
+  override readonly name: string;
+  readonly sigma: number;
+  readonly seed: number;
+  readonly clip: number;
+
+  constructor(table: ProblemTable, options: NoisyVerifierOptions) {
+    super(table, options);
+    const sigma = requireFinite('sigma', options?.sigma);
+    if (sigma < 0) throw new PavRangeError(`sigma must be >= 0, got ${sigma}`);
+    const clip = requireFinite('clip', options.clip ?? 1e-4);
+    if (!(clip > 0 && clip < 0.5)) throw new PavRangeError(`clip must be in (0, 0.5), got ${clip}`);
+    this.sigma = sigma;
+    this.seed = requireInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
+    this.clip = clip;
+    this.name = `toy-noisy(gamma=${this.gamma}${this.K > 1 ? `,K=${this.K}` : ''},sigma=${sigma})`;
+  }
+
+  override async scorePrefixes(batch: ScoreRequestBatch<number>): Promise<ScoreBatch> {
+    const q = await this.exact(batch);
+    const values = new Float64Array(q.length);
+    for (let i = 0; i < q.length; i++) {
+      const p = Math.min(1 - this.clip, Math.max(this.clip, q[i]));
+      const z = this.sigma === 0 ? 0 : prefixNoise(this.seed, batch.problems[i], batch.prefixes[i]);
+      values[i] = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + this.sigma * z)));
+    }
+    return { values, tokens: prefixLengths(batch.prefixes) };
+  }
+}
+
+/** Ground truth of a toy run: the checker, the response itself as the answer key, token rendering. */
+export class ToyTask implements TaskAdapter<number> {
+  readonly name = 'planted-subsequence';
+
+  constructor(readonly table: ProblemTable) {}
+
+  get problemCount(): number {
+    return this.table.size;
+  }
+
+  problemId(problem: number): string {
+    this.table.task(problem);
+    return `planted/${problem}`;
+  }
+
+  isCorrect(problem: number, trace: readonly number[]): boolean {
+    return isSolved(this.table.task(problem), trace);
+  }
+
+  /** The response is the answer: its token string, so identical responses vote together. */
+  answerKey(problem: number, trace: readonly number[]): string {
+    return renderTokens(this.table.task(problem), trace);
+  }
+
+  render(problem: number, trace: readonly number[]): string {
+    return renderTokens(this.table.task(problem), trace);
+  }
+}
