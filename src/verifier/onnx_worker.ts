@@ -1,0 +1,90 @@
+// Piscina worker: one onnxruntime InferenceSession per worker thread, created on the first task from
+// the pool's workerData. session.run() blocks its thread, which is why inference lives here.
+import * as ort from 'onnxruntime-node';
+import Piscina from 'piscina';
+
+export interface WorkerConfig {
+  /** Path of the .onnx file, or its bytes (copied into each worker). */
+  model: string | Uint8Array;
+  intraOpThreads: number;
+  executionProviders: readonly string[];
+  /** [ids input name, mask input name]; a model with one input gets only the ids. */
+  inputNames: readonly [string, string];
+  /** Output to return; default: the model's first output. */
+  outputName?: string;
+}
+
+export interface InitResult {
+  inputNames: string[];
+  outputNames: string[];
+  /** Providers the session actually uses. */
+  providers: string[];
+  /** Set when a requested provider could not be used and the session fell back to CPU. */
+  fallback?: string;
+  threadId: number;
+}
+
+export type WorkerTask =
+  | { kind: 'init' }
+  | { kind: 'run'; ids: BigInt64Array; mask: BigInt64Array; batch: number; seqLen: number }
+  | { kind: 'fail'; message: string }; // test hook: makes this task throw inside the worker
+
+let session: ort.InferenceSession | undefined;
+let init: Promise<InitResult> | undefined;
+let outputName = '';
+let useMask = true;
+
+async function createSession(cfg: WorkerConfig): Promise<InitResult> {
+  const base: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: cfg.intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  const eps = cfg.executionProviders.length ? cfg.executionProviders : ['cpu'];
+  let fallback: string | undefined;
+  let providers = [...eps];
+  const create = (o: ort.InferenceSession.SessionOptions) =>
+    typeof cfg.model === 'string' ? ort.InferenceSession.create(cfg.model, o) : ort.InferenceSession.create(cfg.model, o);
+  // onnxruntime logs a failed provider library load itself (once per worker) before throwing; the pool
+  // reports the fallback once instead. The env log level is read when the first session is created.
+  if (!eps.every((e) => e === 'cpu')) ort.env.logLevel = 'fatal';
+  try {
+    // Silence onnxruntime's own log of the failed provider load: the pool reports it once.
+    session = await create({ ...base, executionProviders: eps as string[], logSeverityLevel: eps.every((e) => e === 'cpu') ? 2 : 4 });
+  } catch (e) {
+    // This onnxruntime-node install bundles only the CPU provider; asking for ['cuda','cpu'] throws
+    // rather than falling back, so retry on CPU and report it (the pool warns once).
+    if (eps.length === 1 && eps[0] === 'cpu') throw e;
+    fallback = `execution providers [${eps.join(', ')}] unavailable (${(e as Error).message.split('\n')[0]}); using cpu`;
+    providers = ['cpu'];
+    session = await create({ ...base, executionProviders: ['cpu'] });
+  }
+  const names = session.inputNames;
+  if (!names.includes(cfg.inputNames[0]))
+    throw new Error(`model has no input named ${cfg.inputNames[0]} (inputs: ${names.join(', ')})`);
+  useMask = names.includes(cfg.inputNames[1]);
+  if (names.length > (useMask ? 2 : 1))
+    throw new Error(`model inputs [${names.join(', ')}] include ones the pool does not feed (it feeds ${cfg.inputNames.join(', ')})`);
+  outputName = cfg.outputName ?? session.outputNames[0];
+  if (!session.outputNames.includes(outputName))
+    throw new Error(`model has no output named ${outputName} (outputs: ${session.outputNames.join(', ')})`);
+  const { threadId } = await import('node:worker_threads');
+  return { inputNames: [...names], outputNames: [...session.outputNames], providers, fallback, threadId };
+}
+
+export default async function handle(task: WorkerTask): Promise<InitResult | Float32Array> {
+  if (!init) init = createSession(Piscina.workerData as WorkerConfig);
+  const info = await init;
+  if (task.kind === 'init') return info;
+  if (task.kind === 'fail') throw new Error(task.message);
+  const { ids, mask, batch, seqLen } = task;
+  const feeds: Record<string, ort.Tensor> = { [(Piscina.workerData as WorkerConfig).inputNames[0]]: new ort.Tensor('int64', ids, [batch, seqLen]) };
+  if (useMask) feeds[(Piscina.workerData as WorkerConfig).inputNames[1]] = new ort.Tensor('int64', mask, [batch, seqLen]);
+  const out = await session!.run(feeds, [outputName]);
+  const t = out[outputName];
+  if (t.type !== 'float32') throw new Error(`output ${outputName} is ${t.type}, expected float32`);
+  const data = t.data as Float32Array;
+  // Hand the buffer back without a copy when it is ours alone.
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (Piscina.move(data) as unknown as Float32Array) : data;
+}
