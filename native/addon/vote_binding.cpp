@@ -1,6 +1,63 @@
-// N-API binding for the vote ops (being written in this session).
+// N-API binding of voteAnswers: returns { winner: Uint32Array, score: Float64Array }.
+#include <string>
+#include <vector>
+
+#include "addon/napi_util.h"
 #include "addon/registry.h"
+#include "core/vote.h"
 
 namespace pavnapi {
-void RegisterVoteOps(Napi::Env, Napi::Object) {}
+
+namespace {
+
+// Keeps the array for an async call and refuses a detached one (it would read as empty).
+Napi::Value Attached(Napi::Env env, const Napi::Object& o, const char* key, std::vector<Napi::Value>& keep) {
+  Napi::Value v = o.Get(key);
+  if (v.IsTypedArray()) {
+    bool detached = false;
+    napi_is_detached_arraybuffer(env, v.As<Napi::TypedArray>().ArrayBuffer(), &detached);
+    if (detached)
+      throw ToJsError(env, pav::ErrorKind::Type, pav::code::kInvalidType, std::string(key) + " is detached");
+    keep.push_back(v);
+  }
+  return v;
+}
+
+Napi::Value VoteAnswers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = ArgObject(info, 0, "options");
+  std::vector<Napi::Value> keep;
+  Attached(env, o, "keys", keep);
+  pav::View<uint64_t> keys = GetArray<uint64_t>(o, "keys");
+  Attached(env, o, "offsets", keep);
+  pav::View<uint32_t> offsets = GetArray<uint32_t>(o, "offsets");
+  const bool hasWeights = Has(o, "weights");
+  FloatArray weights;
+  if (hasWeights) {
+    Attached(env, o, "weights", keep);
+    weights = GetFloatArray(o, "weights");
+  }
+  pav::VoteMethod method = Guard(env, [&] { return pav::parse_vote_method(GetStringOr(o, "method", "majority")); });
+  const size_t P = offsets.size ? offsets.size - 1 : 0;
+  Napi::Uint32Array winner = NewU32(env, P);
+  Napi::Float64Array score = NewF64(env, P);
+  auto* wd = static_cast<uint32_t*>(MutableData(winner));
+  auto* sd = static_cast<double*>(MutableData(score));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("winner", winner);
+  result.Set("score", score);
+  return RunOp(env, GetBoolOr(o, "async", false), keep, [=] {
+    if (weights.is64)
+      pav::vote_answers(pav::VoteArgs<double>{keys, hasWeights, weights.as<double>(), offsets, method}, wd, sd);
+    else
+      pav::vote_answers(pav::VoteArgs<float>{keys, hasWeights, weights.as<float>(), offsets, method}, wd, sd);
+  }, result);
+}
+
+}  // namespace
+
+void RegisterVoteOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("voteAnswers", Napi::Function::New(env, VoteAnswers, "voteAnswers"));
+}
+
 }  // namespace pavnapi
