@@ -1,0 +1,298 @@
+// Several HTTP endpoints serving one model (data-parallel servers, several machines): least-loaded
+// routing, a concurrency limit per endpoint, a per-attempt timeout, and retries with exponential
+// backoff and full jitter on the errors that retrying can fix.
+//
+// Retries live here, not in the openai client (which the policy builds with maxRetries: 0): a retry
+// may then go to another endpoint, and the attempt count and last status are known for the error.
+import { APIConnectionError, APIError } from 'openai';
+import { BackendError, ConfigError, ErrorCodes, PavError } from '../errors.ts';
+
+export interface EndpointConfig {
+  /** Base URL, e.g. http://10.0.0.5:8000/v1 (OpenAI routes) or http://10.0.0.5:8000 (pooling). */
+  baseURL: string;
+  apiKey?: string;
+  /** Requests in flight on this endpoint at most (default 32). */
+  maxConcurrency?: number;
+}
+
+export interface RetryPolicy {
+  /** Attempts per call, the first included (default 5). */
+  maxAttempts: number;
+  /** Backoff before retry k (1-based) is uniform in [0, min(maxDelayMs, baseDelayMs * 2^(k-1))]. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Per-attempt timeout (default 120 s); a timed-out attempt is retried. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8000, timeoutMs: 120_000 };
+
+/** HTTP statuses worth retrying: timeouts, conflicts, rate limits and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** An HTTP error response from a request this project makes with fetch (pooling verifier). */
+export class HttpStatusError extends Error {
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'HttpStatusError';
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A call that failed for good: after its retries, or at once for an error retrying cannot fix. */
+export class EndpointCallError extends BackendError {
+  readonly endpoint: string;
+  /** HTTP status of the last attempt, or undefined for a connection error or timeout. */
+  readonly status: number | undefined;
+  readonly attempts: number;
+  constructor(message: string, retryable: boolean, endpoint: string, status: number | undefined, attempts: number, cause: unknown) {
+    super(message, retryable, { cause });
+    this.name = 'EndpointCallError';
+    this.endpoint = endpoint;
+    this.status = status;
+    this.attempts = attempts;
+  }
+}
+
+interface Classified {
+  retryable: boolean;
+  status: number | undefined;
+  /** Short reason for messages: "HTTP 503", "connection error", "timeout after 5000 ms". */
+  reason: string;
+  retryAfterMs?: number;
+}
+
+/** Sort an error into retryable or not; unknown errors (a reset socket surfaces as TypeError from fetch) retry. */
+export function classifyError(err: unknown, timeoutMs: number): Classified {
+  if (err instanceof APIError && err.status !== undefined) {
+    return {
+      retryable: isRetryableStatus(err.status),
+      status: err.status,
+      reason: `HTTP ${err.status}: ${firstLine(err.message)}`,
+      retryAfterMs: retryAfter(err.headers),
+    };
+  }
+  if (err instanceof HttpStatusError)
+    return { retryable: isRetryableStatus(err.status), status: err.status, reason: `HTTP ${err.status}: ${firstLine(err.message)}`, retryAfterMs: err.retryAfterMs };
+  if (err instanceof AttemptTimeout) return { retryable: true, status: undefined, reason: `timeout after ${timeoutMs} ms` };
+  if (err instanceof APIConnectionError) {
+    const timedOut = err.constructor.name === 'APIConnectionTimeoutError';
+    return { retryable: true, status: undefined, reason: timedOut ? `timeout after ${timeoutMs} ms` : `connection error: ${firstLine(causeMessage(err))}` };
+  }
+  if (err instanceof BackendError) return { retryable: err.retryable, status: undefined, reason: err.message };
+  return { retryable: true, status: undefined, reason: `connection error: ${firstLine(causeMessage(err))}` };
+}
+
+function causeMessage(err: unknown): string {
+  let e: unknown = err;
+  const parts: string[] = [];
+  for (let i = 0; i < 4 && e instanceof Error; i++, e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
+  }
+  return parts.join(': ') || String(err);
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n', 1)[0];
+  return line.length > 300 ? line.slice(0, 300) + '...' : line;
+}
+
+function retryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {
+  if (!headers) return undefined;
+  const v = headers instanceof Headers ? headers.get('retry-after') : headers['retry-after'];
+  if (!v) return undefined;
+  const s = Number(v);
+  if (Number.isFinite(s)) return Math.max(0, s * 1000);
+  const date = Date.parse(v);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+class AttemptTimeout extends Error {
+  constructor(ms: number) {
+    super(`attempt timed out after ${ms} ms`);
+    this.name = 'AttemptTimeout';
+  }
+}
+
+export interface Endpoint {
+  readonly config: Required<Pick<EndpointConfig, 'baseURL' | 'maxConcurrency'>> & EndpointConfig;
+  inFlight: number;
+  requests: number;
+  failures: number;
+}
+
+export interface EndpointStats {
+  baseURL: string;
+  inFlight: number;
+  requests: number;
+  failures: number;
+}
+
+export interface PoolOptions {
+  retry?: Partial<RetryPolicy>;
+  /** Uniform [0, 1) source for the jitter (tests pass a seeded one). */
+  random?: () => number;
+  /** Called before each retry (logging). */
+  onRetry?: (info: { what: string; endpoint: string; attempt: number; delayMs: number; reason: string }) => void;
+}
+
+/**
+ * Routes calls over endpoints. `run(what, fn)` waits for a free slot on the least-loaded endpoint
+ * (in-flight / limit; ties go to the one used least), calls `fn(endpoint, signal)` with a signal
+ * that fires at the attempt timeout or on the caller's abort, and retries retryable failures with
+ * backoff, on another endpoint when there is one. Waiting for a slot is FIFO and does not count
+ * against the attempt timeout.
+ */
+export class EndpointPool {
+  readonly endpoints: readonly Endpoint[];
+  readonly retry: RetryPolicy;
+  private readonly random: () => number;
+  private readonly onRetry?: PoolOptions['onRetry'];
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(endpoints: readonly (EndpointConfig | string)[], options: PoolOptions = {}) {
+    if (endpoints.length === 0) throw new ConfigError('at least one endpoint is needed');
+    this.endpoints = endpoints.map((e, i) => {
+      const c = typeof e === 'string' ? { baseURL: e } : e;
+      let url: URL;
+      try {
+        url = new URL(c.baseURL);
+      } catch {
+        throw new ConfigError(`endpoints[${i}].baseURL is not a URL: ${JSON.stringify(c.baseURL)}`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`endpoints[${i}].baseURL must be http(s): ${c.baseURL}`);
+      const maxConcurrency = c.maxConcurrency ?? 32;
+      if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)
+        throw new ConfigError(`endpoints[${i}].maxConcurrency must be a positive integer, got ${maxConcurrency}`);
+      return { config: { ...c, baseURL: c.baseURL.replace(/\/+$/, ''), maxConcurrency }, inFlight: 0, requests: 0, failures: 0 };
+    });
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    if (!(this.retry.maxAttempts >= 1) || !Number.isInteger(this.retry.maxAttempts))
+      throw new ConfigError(`retry.maxAttempts must be an integer >= 1, got ${this.retry.maxAttempts}`);
+    if (!(this.retry.timeoutMs > 0)) throw new ConfigError(`retry.timeoutMs must be > 0, got ${this.retry.timeoutMs}`);
+    this.random = options.random ?? Math.random;
+    this.onRetry = options.onRetry;
+  }
+
+  stats(): EndpointStats[] {
+    return this.endpoints.map((e) => ({ baseURL: e.config.baseURL, inFlight: e.inFlight, requests: e.requests, failures: e.failures }));
+  }
+
+  async run<T>(what: string, fn: (endpoint: Endpoint, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let avoid: Endpoint | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const ep = await this.acquire(avoid, signal);
+      ep.requests++;
+      const attemptCtl = new AbortController();
+      const onAbort = () => attemptCtl.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new AttemptTimeout(this.retry.timeoutMs);
+          attemptCtl.abort(err);
+          reject(err);
+        }, this.retry.timeoutMs);
+      });
+      let delayMs: number;
+      try {
+        // The race makes the timeout hold even for an fn that ignores its signal.
+        return await Promise.race([fn(ep, attemptCtl.signal), timeout]);
+      } catch (err) {
+        if (signal?.aborted) throw new PavError(`${what} aborted`, ErrorCodes.ABORTED, { cause: signal.reason });
+        ep.failures++;
+        const c = classifyError(err, this.retry.timeoutMs);
+        const where = `${what} on ${ep.config.baseURL}`;
+        if (!c.retryable)
+          throw new EndpointCallError(`${where} failed (${c.reason}); not retried: this error does not go away on retry`, false, ep.config.baseURL, c.status, attempt, err);
+        if (attempt >= this.retry.maxAttempts)
+          throw new EndpointCallError(`${where} failed after ${attempt} attempts; last error: ${c.reason}`, true, ep.config.baseURL, c.status, attempt, err);
+        const backoff = this.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+        delayMs = Math.min(this.retry.maxDelayMs, Math.max(backoff, c.retryAfterMs ?? 0));
+        this.onRetry?.({ what, endpoint: ep.config.baseURL, attempt, delayMs, reason: c.reason });
+        avoid = ep;
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.release(ep); // the slot is free while this call sleeps before its retry
+      }
+      await sleep(delayMs, signal, what);
+    }
+  }
+
+  /** Least-loaded endpoint with a free slot, preferring one other than `avoid`; waits FIFO when all are full. */
+  private async acquire(avoid: Endpoint | undefined, signal: AbortSignal | undefined): Promise<Endpoint> {
+    for (;;) {
+      if (signal?.aborted) throw new PavError('request aborted', ErrorCodes.ABORTED, { cause: signal.reason });
+      let best: Endpoint | undefined;
+      let bestLoad = Infinity;
+      for (const e of this.endpoints) {
+        if (e.inFlight >= e.config.maxConcurrency) continue;
+        // The endpoint that just failed counts as full while another has room.
+        const load = e.inFlight / e.config.maxConcurrency + (e === avoid && this.endpoints.length > 1 ? 1 : 0);
+        if (load < bestLoad || (load === bestLoad && best !== undefined && e.requests < best.requests)) {
+          best = e;
+          bestLoad = load;
+        }
+      }
+      if (best) {
+        best.inFlight++;
+        return best;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new PavError('request aborted', ErrorCodes.ABORTED, { cause: signal?.reason }));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiters.push(wake);
+      });
+    }
+  }
+
+  private release(ep: Endpoint): void {
+    ep.inFlight--;
+    this.waiters.shift()?.();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new PavError(`${what} aborted`, ErrorCodes.ABORTED, { cause: signal?.reason }));
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** POST JSON with fetch; HTTP errors become HttpStatusError (status and retry-after kept). */
+export async function postJson<T>(url: string, body: unknown, init: { signal: AbortSignal; apiKey?: string }): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.apiKey) headers.authorization = `Bearer ${init.apiKey}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: init.signal });
+  const text = await res.text();
+  if (!res.ok) throw new HttpStatusError(res.status, `${url}: ${text.slice(0, 500)}`, retryAfter(res.headers));
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new BackendError(`${url}: response is not JSON: ${text.slice(0, 200)}`, true);
+  }
+}
