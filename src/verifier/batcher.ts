@@ -258,16 +258,19 @@ export class DynamicBatcher {
   }
 
   private dispatchFrom(key: number, g: Group): void {
+    // Spread what is waiting over the free slots rather than handing one worker everything while the
+    // others idle; under load slots are rarely free, and batches grow toward maxBatchRows.
+    const free = Math.max(1, this.opts.maxInFlight - this.inflight.size);
+    const target = Math.min(this.opts.maxBatchRows, Math.ceil(g.rows / free));
     const take: Pending[] = [];
     let rows = 0;
-    while (g.reqs.length && rows + g.reqs[0].rows <= this.opts.maxBatchRows) {
+    while (g.reqs.length && (rows === 0 || rows + g.reqs[0].rows <= target)) {
       const p = g.reqs.shift()!;
       take.push(p);
       rows += p.rows;
     }
     g.rows -= rows;
-    if (!g.reqs.length) this.groups.delete(key);
-    else g.since = performance.now(); // the rest start a fresh wait
+    if (!g.reqs.length) this.groups.delete(key); // the rest keep their wait: they go as slots free
     this.s.queuedRows -= rows;
     this.releaseAdmission();
 
