@@ -2,7 +2,7 @@
 // so the file renders offline with JavaScript off. Every sentence is generated from the numbers.
 import { PHASES } from '../search/compute.ts';
 import type { ResultRow } from '../run/results_store.ts';
-import { HEADLINE_METHOD, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
+import { HEADLINE_METHOD, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
 import { phaseTotals, renderCharts, type Chart } from './charts.ts';
 
 /** What `manifest.json` holds (see run/main_job.ts manifestOf); every field is optional here. */
@@ -66,7 +66,7 @@ function first(...vs: unknown[]): unknown {
 }
 
 const budgetsOf = (s: RunSummary) => [...new Set(s.methods.flatMap((m) => m.points.map((p) => p.budget)))].sort((a, b) => a - b);
-const labelFor = (s: RunSummary, method: string) => s.methods.find((m) => m.method === method)?.label ?? method;
+const labelFor = (s: RunSummary, method: string) => s.methods.find((m) => m.method === method)?.label ?? labelOf(method);
 const bestPoint = (m: MethodSummary) => m.points.reduce((a, p) => (p.accuracy > a.accuracy ? p : a), m.points[0]);
 const lastPoint = (m: MethodSummary) => m.points[m.points.length - 1];
 const times = (r: number) => (r >= 1 ? `${r.toFixed(1)}x less` : `${(1 / r).toFixed(1)}x more`);
