@@ -13,6 +13,15 @@ namespace pavnapi {
 
 namespace {
 
+// A detached buffer reads as empty and would "succeed" on nothing: refuse it with a TypeError.
+void RequireAttached(Napi::Env env, const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray()) return;  // the typed getters report the wrong kind
+  bool detached = false;
+  napi_is_detached_arraybuffer(env, v.As<Napi::TypedArray>().ArrayBuffer(), &detached);
+  if (detached) throw ToJsError(env, pav::ErrorKind::Type, pav::code::kInvalidType, std::string(key) + " is detached");
+}
+
 struct Parsed {
   pav::SelectArgs args;
   bool cuda = false;
@@ -25,6 +34,7 @@ Parsed Parse(const Napi::CallbackInfo& info, bool async) {
   Napi::Object o = ArgObject(info, 0, "options");
   Parsed p;
   pav::SelectArgs& a = p.args;
+  for (const char* key : {"scores", "offsets", "keys", "groups"}) RequireAttached(env, o, key);
   FloatArray scores = GetFloatArray(o, "scores");
   a.scores64 = scores.is64;
   a.scores = scores.data;
