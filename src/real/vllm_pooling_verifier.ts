@@ -1,0 +1,163 @@
+// VerifierBackend<string> over vLLM's pooling endpoint, for process reward models served with
+// `vllm serve <prm> --runner pooling` (e.g. Qwen2.5-Math-PRM-7B, whose STEP pooler returns one
+// [p_bad, p_good] row per step tag). Same routing and retry rules as the policy (endpoints.ts).
+//
+// Request:  POST <root>/pooling  { model, input: string[] }      (root = server URL without /v1)
+// Response: { id, object: 'list', created, model,
+//             data: [{ index, object: 'pooling', data: number | number[] | number[][] }],
+//             usage: { prompt_tokens, total_tokens, completion_tokens } }
+// Per input, `data` is one row per step tag (STEP pooling), one row per token (ALL pooling: the
+// input ends with a step tag, so the last row is the last step's), or one vector or scalar (LAST
+// pooling). The value of a prefix is the last row's `rewardIndex` entry (a bare scalar as it is).
+import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
+import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
+import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
+
+export interface PoolingVerifierOptions {
+  model: string;
+  /** Server roots (http://host:8000); a trailing /v1 is dropped, since vLLM serves /pooling at the root. */
+  endpoints: readonly (EndpointConfig | string)[] | EndpointPool;
+  /** Problem text per problem index. */
+  problems: readonly string[] | ((problem: number) => string);
+  /** Tag after each step (default Qwen2.5-Math-PRM's "<extra_0>"). */
+  stepTag?: string;
+  /**
+   * Input text of a prefix. Default: Qwen2.5-Math-PRM's chat format (system prompt, the problem as
+   * the user turn, the steps each followed by the step tag as the assistant turn). 'plain' gives
+   * problem + "\n" + steps each followed by the tag.
+   */
+  format?: 'qwen-prm' | 'plain' | ((problem: string, steps: readonly string[], stepTag: string) => string);
+  /** Entry of the last row that holds P(step is good) (default 1: Qwen's [p_bad, p_good]). */
+  rewardIndex?: number;
+  /** 'sigmoid' when the model returns a logit rather than a probability (default 'none'). */
+  transform?: 'none' | 'sigmoid';
+  /** Value of an empty prefix; a PRM scores steps, so the bare problem gets this without a request (default 0.5). */
+  emptyPrefixValue?: number;
+  /** Inputs per HTTP request (default 16). */
+  maxBatch?: number;
+  retry?: Partial<RetryPolicy>;
+  onRetry?: PoolOptions['onRetry'];
+  name?: string;
+}
+
+interface PoolingResponse {
+  data?: { index?: number; data?: unknown }[];
+  usage?: { prompt_tokens?: number };
+}
+
+const QWEN_SYSTEM = 'Please reason step by step, and put your final answer within \\boxed{}.';
+
+export function qwenPrmInput(problem: string, steps: readonly string[], stepTag: string): string {
+  return (
+    `<|im_start|>system\n${QWEN_SYSTEM}<|im_end|>\n<|im_start|>user\n${problem}<|im_end|>\n` +
+    `<|im_start|>assistant\n${steps.map((s) => s + stepTag).join('')}<|im_end|><|endoftext|>`
+  );
+}
+
+export function plainInput(problem: string, steps: readonly string[], stepTag: string): string {
+  return `${problem}\n${steps.map((s) => s + stepTag).join('')}`;
+}
+
+/** The reward of one input from its `data` field (see the header). */
+export function lastReward(data: unknown, rewardIndex: number): number | undefined {
+  let row: unknown = data;
+  if (Array.isArray(row) && Array.isArray(row[row.length - 1])) row = row[row.length - 1];
+  if (typeof row === 'number') return row;
+  if (Array.isArray(row)) {
+    if (row.length === 1 && typeof row[0] === 'number') return row[0];
+    const v = row[rewardIndex];
+    return typeof v === 'number' ? v : undefined;
+  }
+  return undefined;
+}
+
+export class VllmPoolingVerifier implements VerifierBackend<string> {
+  readonly name: string;
+  readonly pool: EndpointPool;
+  private readonly opts: PoolingVerifierOptions;
+  private readonly stepTag: string;
+  private readonly format: (problem: string, steps: readonly string[], stepTag: string) => string;
+  private readonly problemText: (problem: number) => string;
+
+  constructor(options: PoolingVerifierOptions) {
+    if (!options.model) throw new ConfigError('model is required');
+    this.opts = options;
+    this.name = options.name ?? `vllm-pooling:${options.model}`;
+    this.stepTag = options.stepTag ?? '<extra_0>';
+    const f = options.format ?? 'qwen-prm';
+    this.format = f === 'qwen-prm' ? qwenPrmInput : f === 'plain' ? plainInput : f;
+    const maxBatch = options.maxBatch ?? 16;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`maxBatch must be a positive integer, got ${maxBatch}`);
+    const ep = options.endpoints;
+    this.pool =
+      ep instanceof EndpointPool
+        ? ep
+        : new EndpointPool(
+            ep.map((e) => {
+              const c = typeof e === 'string' ? { baseURL: e } : e;
+              return { ...c, baseURL: c.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '') };
+            }),
+            { retry: options.retry, onRetry: options.onRetry },
+          );
+    const problems = options.problems;
+    this.problemText =
+      typeof problems === 'function'
+        ? problems
+        : (p) => {
+            const t = problems[p];
+            if (t === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);
+            return t;
+          };
+  }
+
+  /** The text sent for a prefix. */
+  input(problem: number, steps: readonly string[]): string {
+    return this.format(this.problemText(problem), steps, this.stepTag);
+  }
+
+  async scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
+    const m = batch.problems.length;
+    if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`);
+    const values = new Float64Array(m);
+    const tokens = new Uint32Array(m);
+    const todo: number[] = [];
+    for (let i = 0; i < m; i++) {
+      if (batch.prefixes[i].length === 0) values[i] = this.opts.emptyPrefixValue ?? 0.5;
+      else todo.push(i);
+    }
+    const inputs = new Map(todo.map((i) => [i, this.input(batch.problems[i], batch.prefixes[i])]));
+    const maxBatch = this.opts.maxBatch ?? 16;
+    const chunks: number[][] = [];
+    for (let k = 0; k < todo.length; k += maxBatch) chunks.push(todo.slice(k, k + maxBatch));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const texts = chunk.map((i) => inputs.get(i)!);
+        const res = await this.pool.run(
+          `pooling for problems ${[...new Set(chunk.map((i) => batch.problems[i]))].join(',')}`,
+          async (ep, signal) => {
+            const r = await postJson<PoolingResponse>(`${ep.config.baseURL}/pooling`, { model: this.opts.model, input: texts }, { signal, apiKey: ep.config.apiKey });
+            if (!Array.isArray(r.data) || r.data.length !== texts.length)
+              throw new BackendError(`${ep.config.baseURL}/pooling returned ${Array.isArray(r.data) ? r.data.length : 'no'} results for ${texts.length} inputs`, true);
+            return r;
+          },
+          batch.signal,
+        );
+        const rows = [...res.data!].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+        const totalChars = texts.reduce((a, t) => a + t.length, 0);
+        const promptTokens = res.usage?.prompt_tokens ?? 0;
+        chunk.forEach((i, k) => {
+          let v = lastReward(rows[k].data, this.opts.rewardIndex ?? 1);
+          if (v === undefined || !Number.isFinite(v))
+            throw new BackendError(`pooling result ${k} has no reward at index ${this.opts.rewardIndex ?? 1}: ${JSON.stringify(rows[k].data).slice(0, 200)}`, false);
+          if (this.opts.transform === 'sigmoid') v = 1 / (1 + Math.exp(-v));
+          if (v < 0 || v > 1)
+            throw new BackendError(`pooling reward ${v} is outside [0, 1]: set transform: 'sigmoid' for logits, or check rewardIndex`, false);
+          values[i] = v;
+          // usage covers the request; each input gets a share by its length in characters.
+          tokens[i] = totalChars > 0 ? Math.round((promptTokens * texts[k].length) / totalChars) : 0;
+        });
+      }),
+    );
+    return { values, tokens };
+  }
+}

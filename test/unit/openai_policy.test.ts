@@ -1,0 +1,222 @@
+// OpenAIPolicy request/response handling against a scripted node:http fake, and EndpointPool's
+// routing and retry rules with plain functions (no HTTP).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BackendError, ConfigError } from '../../src/errors.ts';
+import { EndpointCallError, EndpointPool, HttpStatusError, classifyError } from '../../src/real/endpoints.ts';
+import { OpenAIPolicy, splitTokens, stepFinished } from '../../src/real/openai_policy.ts';
+
+type Handler = (body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse) => void;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+async function fake(handler: Handler): Promise<{ url: string; bodies: Record<string, unknown>[] }> {
+  const bodies: Record<string, unknown>[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      const body = JSON.parse(text || '{}');
+      bodies.push(body);
+      handler(body, req, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const one = (seed = 1) => ({ problems: Uint32Array.of(0), prefixes: [['Step one.', 'Step two.']], n: 2, seeds: Uint32Array.of(seed) });
+
+describe('stepFinished', () => {
+  const stops = ['\n\n'];
+  it('reads vLLM stop_reason and SGLang matched_stop', () => {
+    expect(stepFinished({ index: 0, text: 'a', finish_reason: 'stop', stop_reason: '\n\n' }, stops)).toBe(false);
+    expect(stepFinished({ index: 0, text: 'a', finish_reason: 'stop', stop_reason: null }, stops)).toBe(true);
+    expect(stepFinished({ index: 0, text: 'a', finish_reason: 'stop', stop_reason: 151645 }, stops)).toBe(true);
+    expect(stepFinished({ index: 0, text: 'a', finish_reason: 'stop', matched_stop: '\n\n' }, stops)).toBe(false);
+    expect(stepFinished({ index: 0, text: 'a', finish_reason: 'stop', matched_stop: 151643 }, stops)).toBe(true);
+    expect(stepFinished({ index: 0, text: 'a', finish_reason: 'length', stop_reason: null }, stops)).toBe(true);
+  });
+  it('falls back to a heuristic without either field', () => {
+    expect(stepFinished({ index: 0, text: 'Add 2 and 3.', finish_reason: 'stop' }, stops)).toBe(false);
+    expect(stepFinished({ index: 0, text: 'So it is \\boxed{5}.', finish_reason: 'stop' }, stops)).toBe(true);
+    expect(stepFinished({ index: 0, text: 'The answer is 5', finish_reason: 'stop' }, stops)).toBe(true);
+    expect(stepFinished({ index: 0, text: '', finish_reason: 'stop' }, stops)).toBe(true);
+  });
+});
+
+describe('splitTokens', () => {
+  it('splits usage evenly with the remainder first, or counts logprobs tokens', () => {
+    const c = (tokens?: unknown[]) => ({ index: 0, text: '', finish_reason: 'stop', logprobs: tokens ? { tokens } : null });
+    expect(splitTokens([c(), c(), c()], 10)).toEqual([4, 3, 3]);
+    expect(splitTokens([c(), c()], undefined)).toEqual([0, 0]);
+    expect(splitTokens([c(['a', 'b']), c(['c'])], 10)).toEqual([2, 1]);
+  });
+});
+
+describe('OpenAIPolicy requests', () => {
+  it('sends prompt = problem + steps joined by the delimiter, stop, n, seed, max_tokens', async () => {
+    const f = await fake((body, _req, res) =>
+      json(res, 200, {
+        id: 'x', object: 'text_completion', created: 0, model: 'm',
+        choices: [
+          { index: 1, text: 'So \\boxed{3}.', finish_reason: 'stop', stop_reason: null, logprobs: null },
+          { index: 0, text: 'Next, add.', finish_reason: 'stop', stop_reason: '\n\n', logprobs: null },
+        ],
+        usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 },
+      }),
+    );
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['What is 1+2?'], maxStepTokens: 64, temperature: 0.7, extraBody: { top_k: 20 } });
+    const r = await p.sampleSteps(one(42));
+    expect(f.bodies[0]).toMatchObject({
+      model: 'm', prompt: 'What is 1+2?\n\nStep one.\n\nStep two.\n\n', n: 2, seed: 42, max_tokens: 64, stop: ['\n\n'], temperature: 0.7, top_k: 20,
+    });
+    expect(r.steps).toEqual(['Next, add.', 'So \\boxed{3}.']); // ordered by choice index
+    expect(Array.from(r.finished)).toEqual([0, 1]);
+    expect(Array.from(r.tokens)).toEqual([5, 4]);
+  });
+
+  it('samples completions without a stop string and splits them into steps', async () => {
+    const f = await fake((_b, _req, res) =>
+      json(res, 200, {
+        choices: [
+          { index: 0, text: 'Add.\n\nSo 3.\n\n\\boxed{3}', finish_reason: 'stop', stop_reason: null },
+          { index: 1, text: 'Hmm', finish_reason: 'length', stop_reason: null },
+        ],
+        usage: { completion_tokens: 30 },
+      }),
+    );
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P'], maxCompletionTokens: 100 });
+    const r = await p.sampleCompletions(one());
+    expect(f.bodies[0].stop).toBeUndefined();
+    expect(f.bodies[0].max_tokens).toBe(100);
+    expect(r.completions).toEqual([['Add.', 'So 3.', '\\boxed{3}'], ['Hmm']]);
+    expect(Array.from(r.tokens)).toEqual([15, 15]);
+  });
+
+  it('retries 429 and 5xx, honouring retry-after, then succeeds', async () => {
+    let calls = 0;
+    const f = await fake((_b, _req, res) => {
+      calls++;
+      if (calls === 1) return json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '0.05' });
+      if (calls === 2) return json(res, 500, { error: { message: 'oops' } });
+      json(res, 200, { choices: [{ index: 0, text: 'ok', finish_reason: 'stop', stop_reason: '\n\n' }, { index: 1, text: 'ok', finish_reason: 'stop', stop_reason: '\n\n' }], usage: { completion_tokens: 2 } });
+    });
+    const delays: number[] = [];
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P'], retry: { baseDelayMs: 1, maxDelayMs: 1000 }, onRetry: (i) => delays.push(i.delayMs) });
+    const t = performance.now();
+    const r = await p.sampleSteps(one());
+    expect(r.steps).toEqual(['ok', 'ok']);
+    expect(calls).toBe(3);
+    expect(delays[0]).toBeGreaterThanOrEqual(50);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(45);
+  });
+
+  it('fails at once on 401 with a clear message', async () => {
+    const f = await fake((_b, _req, res) => json(res, 401, { error: { message: 'invalid api key' } }));
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P'] });
+    const err = await p.sampleSteps(one()).catch((e) => e);
+    expect(err).toBeInstanceOf(EndpointCallError);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err.retryable).toBe(false);
+    expect(err.attempts).toBe(1);
+    expect(err.message).toMatch(/HTTP 401.*invalid api key.*not retried/);
+    expect(f.bodies).toHaveLength(1);
+  });
+
+  it('retries a response with the wrong number of choices', async () => {
+    let calls = 0;
+    const f = await fake((_b, _req, res) => {
+      calls++;
+      const choices = [{ index: 0, text: 'a', finish_reason: 'stop', stop_reason: '\n\n' }];
+      if (calls > 1) choices.push({ index: 1, text: 'b', finish_reason: 'stop', stop_reason: '\n\n' });
+      json(res, 200, { choices, usage: { completion_tokens: 2 } });
+    });
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P'], retry: { baseDelayMs: 1 } });
+    expect((await p.sampleSteps(one())).steps).toEqual(['a', 'b']);
+    expect(calls).toBe(2);
+  });
+
+  it('validates its configuration and batches', async () => {
+    expect(() => new OpenAIPolicy({ model: '', endpoints: ['http://127.0.0.1:1/v1'], problems: [] })).toThrow(ConfigError);
+    expect(() => new OpenAIPolicy({ model: 'm', endpoints: [], problems: [] })).toThrow(ConfigError);
+    expect(() => new OpenAIPolicy({ model: 'm', endpoints: ['not a url'], problems: [] })).toThrow(/not a URL/);
+    const p = new OpenAIPolicy({ model: 'm', endpoints: ['http://127.0.0.1:1/v1'], problems: ['P'] });
+    await expect(p.sampleSteps({ ...one(), n: 0 })).rejects.toThrow(RangeError);
+    await expect(p.sampleSteps({ ...one(), seeds: new Uint32Array(0) })).rejects.toThrow(/seeds.length/);
+    expect(() => p.prompt(3, [])).toThrow(RangeError);
+  });
+});
+
+describe('EndpointPool', () => {
+  const pool = (n: number, limit: number, retry = {}) =>
+    new EndpointPool(Array.from({ length: n }, (_, i) => ({ baseURL: `http://10.0.0.${i}:8000/v1`, maxConcurrency: limit })), {
+      retry: { baseDelayMs: 1, maxDelayMs: 4, ...retry },
+      random: () => 0.5,
+    });
+
+  it('routes to the least-loaded endpoint and queues beyond the limits', async () => {
+    const p = pool(2, 2);
+    let inFlight = 0;
+    let peak = 0;
+    const used: string[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        p.run('x', async (ep) => {
+          used.push(ep.config.baseURL);
+          peak = Math.max(peak, ++inFlight);
+          await new Promise((r) => setTimeout(r, 10));
+          inFlight--;
+        }),
+      ),
+    );
+    expect(peak).toBe(4);
+    expect(used.filter((u) => u.includes('.0:')).length).toBe(6);
+    expect(p.stats().map((s) => s.requests)).toEqual([6, 6]);
+  });
+
+  it('moves a retry to another endpoint', async () => {
+    const p = pool(2, 4);
+    const seen: string[] = [];
+    const r = await p.run('x', async (ep) => {
+      seen.push(ep.config.baseURL);
+      if (seen.length === 1) throw new HttpStatusError(503, 'busy');
+      return 7;
+    });
+    expect(r).toBe(7);
+    expect(seen[0]).not.toBe(seen[1]);
+  });
+
+  it('classifies errors', () => {
+    expect(classifyError(new HttpStatusError(400, 'bad'), 1).retryable).toBe(false);
+    expect(classifyError(new HttpStatusError(404, 'no'), 1).retryable).toBe(false);
+    expect(classifyError(new HttpStatusError(408, 't'), 1).retryable).toBe(true);
+    expect(classifyError(new HttpStatusError(429, 'r'), 1).retryable).toBe(true);
+    expect(classifyError(new HttpStatusError(503, 'u'), 1).retryable).toBe(true);
+    expect(classifyError(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) }), 1).reason).toMatch(/ECONNRESET/);
+    expect(classifyError(new BackendError('bad reward', false), 1).retryable).toBe(false);
+  });
+
+  it('bounds backoff by the cap and gives up after maxAttempts', async () => {
+    const delays: number[] = [];
+    const p = new EndpointPool(['http://10.0.0.1/v1'], {
+      retry: { maxAttempts: 6, baseDelayMs: 2, maxDelayMs: 8 },
+      random: () => 0.999,
+      onRetry: (i) => delays.push(i.delayMs),
+    });
+    const err = await p.run('x', async () => { throw new HttpStatusError(502, 'bad gateway'); }).catch((e) => e);
+    expect(err.attempts).toBe(6);
+    expect(delays).toHaveLength(5);
+    delays.forEach((d, k) => expect(d).toBeLessThanOrEqual(Math.min(8, 2 * 2 ** k)));
+    expect(delays[4]).toBeGreaterThan(7.9);
+  });
+});
