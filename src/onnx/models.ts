@@ -10,13 +10,24 @@ import { DataType, GraphBuilder, floatAttr } from './graph_builder.ts';
 export const PRM_INPUTS = ['input_ids', 'attention_mask'] as const;
 
 // ---------------------------------------------------------------------------------------------
-// (a) Toy PRM: a one-hidden-layer MLP over per-position one-hot tokens.
-//
-//   h = relu(b1 + sum_{l: mask[l]=1} W1[l*V + ids[l], :]);  score = sigmoid(w2 . h + b2)
-//
-// which is exactly Gemm(onehot(ids) * mask flattened, W1) → Relu → Gemm → Sigmoid, computed as a
-// Gather of W1 rows (the one-hot product without materializing [B, L*V]).
+// (a) Toy PRM: a one-hidden-layer MLP over binary features of the input:
+//   - per-position one-hot tokens (masked):          row l*V + ids[l] of W1
+//   - optionally, target/prefix match indicators:    row j*Lp + i of Wm is on where the problem token at
+//     position j equals the response token at position pStart + i (both unmasked)
+//   h = relu(b1 + sum of the active rows);  score = sigmoid(w2 . h + b2)
+// The one-hot part is Gemm(onehot(ids) * mask, W1) computed as a Gather of W1 rows (no [B, L*V]
+// tensor); the match part is Equal → Cast → MatMul.
 // ---------------------------------------------------------------------------------------------
+
+export interface ToyMatchFeatures {
+  /** Problem tokens are ids[0 .. targetLen). */
+  targetLen: number;
+  /** Response tokens are ids[prefixStart .. prefixStart + prefixLen). */
+  prefixStart: number;
+  prefixLen: number;
+  /** [targetLen * prefixLen, hidden], row j*prefixLen + i. */
+  w: Float32Array;
+}
 
 export interface ToyMlpWeights {
   /** Token ids are in [0, vocab). */
@@ -31,12 +42,16 @@ export interface ToyMlpWeights {
   w2: Float32Array;
   /** [1] */
   b2: Float32Array;
+  match?: ToyMatchFeatures;
 }
 
 export function checkToyMlpWeights(w: ToyMlpWeights): void {
   const { vocab: V, seqLen: L, hidden: H } = w;
   if (w.w1.length !== L * V * H || w.b1.length !== H || w.w2.length !== H || w.b2.length !== 1)
     throw new PavRangeError(`toy MLP weights do not match vocab=${V} seqLen=${L} hidden=${H}`);
+  const m = w.match;
+  if (m && (m.w.length !== m.targetLen * m.prefixLen * H || m.targetLen > m.prefixStart || m.prefixStart + m.prefixLen > L))
+    throw new PavRangeError(`toy MLP match features do not fit seqLen=${L} hidden=${H}`);
 }
 
 /**
@@ -47,6 +62,7 @@ export function buildToyPrmMlp(w: ToyMlpWeights): GraphBuilder {
   checkToyMlpWeights(w);
   const { vocab: V, seqLen: L, hidden: H } = w;
   const g = new GraphBuilder('toy_prm_mlp');
+  const i64 = (...v: number[]) => g.const(BigInt64Array.from(v.map(BigInt)), [v.length]);
   const ids = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
   const mask = g.input('attention_mask', DataType.INT64, ['batch', 'seq']);
   const W1 = g.initializer('w1', w.w1, [L * V, H]);
@@ -55,53 +71,83 @@ export function buildToyPrmMlp(w: ToyMlpWeights): GraphBuilder {
   const B2 = g.initializer('b2', w.b2, [1]);
 
   // Right-pad ids and mask from seq to L: pads = [0, 0, 0, L - seq].
-  const seq = g.op('Slice', [g.op('Shape', [ids]), g.const(new BigInt64Array([1n]), [1]), g.const(new BigInt64Array([2n]), [1])]);
-  const padLen = g.op('Sub', [g.const(new BigInt64Array([BigInt(L)]), [1]), seq]);
-  const pads = g.op('Concat', [g.const(new BigInt64Array([0n, 0n, 0n]), [3]), padLen], { axis: 0 });
+  const seq = g.op('Slice', [g.op('Shape', [ids]), i64(1), i64(2)]);
+  const pads = g.op('Concat', [i64(0, 0, 0), g.op('Sub', [i64(L), seq])], { axis: 0 });
   const idsP = g.op('Pad', [ids, pads]);
   const maskP = g.op('Pad', [mask, pads]);
+  const maskF = g.op('Cast', [maskP], { to: DataType.FLOAT }); // [B, L]
 
   // Row index into W1: l*V + ids[b, l].
   const offs = new BigInt64Array(L);
   for (let l = 0; l < L; l++) offs[l] = BigInt(l * V);
   const rows = g.op('Add', [idsP, g.const(offs, [1, L], 'pos_offsets')]);
   const gathered = g.op('Gather', [W1, rows], { axis: 0 }); // [B, L, H]
-  const m = g.op('Unsqueeze', [g.op('Cast', [maskP], { to: DataType.FLOAT }), g.const(new BigInt64Array([2n]), [1])]);
-  const summed = g.op('ReduceSum', [g.op('Mul', [gathered, m]), g.const(new BigInt64Array([1n]), [1])], { keepdims: 0 });
-  const h = g.op('Relu', [g.op('Add', [summed, B1])]);
+  let pre = g.op('ReduceSum', [g.op('Mul', [gathered, g.op('Unsqueeze', [maskF, i64(2)])]), i64(1)], { keepdims: 0 });
+  if (w.match) {
+    const { targetLen: Tm, prefixStart: P0, prefixLen: Lp } = w.match;
+    const cut = (v: string, a: number, b: number) => g.op('Slice', [v, i64(a), i64(b), i64(1)]);
+    const eq = g.op('Equal', [g.op('Unsqueeze', [cut(idsP, 0, Tm), i64(2)]), g.op('Unsqueeze', [cut(idsP, P0, P0 + Lp), i64(1)])]);
+    const both = g.op('Mul', [g.op('Unsqueeze', [cut(maskF, 0, Tm), i64(2)]), g.op('Unsqueeze', [cut(maskF, P0, P0 + Lp), i64(1)])]);
+    const feats = g.op('Reshape', [g.op('Mul', [g.op('Cast', [eq], { to: DataType.FLOAT }), both]), i64(-1, Tm * Lp)]);
+    pre = g.op('Add', [pre, g.op('MatMul', [feats, g.initializer('w_match', w.match.w, [Tm * Lp, H])])]);
+  }
+  const h = g.op('Relu', [g.op('Add', [pre, B1])]);
   const logit = g.op('Gemm', [h, W2, B2]); // [B, 1]
-  const score = g.op('Reshape', [g.op('Sigmoid', [logit]), g.const(new BigInt64Array([-1n]), [1])]);
+  const score = g.op('Reshape', [g.op('Sigmoid', [logit]), i64(-1)]);
   g.output('scores', DataType.FLOAT, ['batch'], score);
   return g;
 }
 
-/** Hidden pre-activations of one row (shared by the forward pass and the fitter's backprop). */
-export function toyMlpHidden(w: ToyMlpWeights, ids: ArrayLike<number>, mask: ArrayLike<number>, out: Float64Array): void {
-  const { vocab: V, hidden: H } = w;
-  for (let j = 0; j < H; j++) out[j] = w.b1[j];
-  for (let l = 0; l < ids.length; l++) {
-    if (!mask[l]) continue;
-    const base = (l * V + ids[l]) * H;
-    for (let j = 0; j < H; j++) out[j] += w.w1[base + j];
+/**
+ * Indices of the active binary features of one row: one-hot rows l*V + ids[l] for unmasked l, then
+ * (with match features) L*V + j*Lp + i where problem token j equals response token i.
+ * `out` must hold L + Tm*Lp entries; returns the count.
+ */
+export function toyMlpActiveFeatures(w: Pick<ToyMlpWeights, 'vocab' | 'seqLen' | 'match'>, ids: ArrayLike<number>, mask: ArrayLike<number>, out: Int32Array): number {
+  const V = w.vocab, L = w.seqLen;
+  let k = 0;
+  for (let l = 0; l < ids.length; l++) if (mask[l]) out[k++] = l * V + ids[l];
+  const m = w.match;
+  if (m) {
+    const base = L * V;
+    for (let j = 0; j < m.targetLen && j < ids.length; j++) {
+      if (!mask[j]) continue;
+      for (let i = 0; i < m.prefixLen && m.prefixStart + i < ids.length; i++)
+        if (mask[m.prefixStart + i] && ids[j] === ids[m.prefixStart + i]) out[k++] = base + j * m.prefixLen + i;
+    }
   }
+  return k;
+}
+
+/** Row f of the stacked first layer [W1; Wm]. */
+function firstLayerRow(w: ToyMlpWeights, f: number): { arr: Float32Array; base: number } {
+  const n1 = w.seqLen * w.vocab;
+  return f < n1 ? { arr: w.w1, base: f * w.hidden } : { arr: w.match!.w, base: (f - n1) * w.hidden };
 }
 
 /** TypeScript forward pass of the toy PRM: row-major ids/mask [batch, seqLen'] with seqLen' <= seqLen. */
 export function toyMlpForward(w: ToyMlpWeights, ids: ArrayLike<number | bigint>, mask: ArrayLike<number | bigint>, batch: number): Float32Array {
   const T = ids.length / batch;
   if (T > w.seqLen) throw new PavRangeError(`sequence length ${T} exceeds the model's ${w.seqLen}`);
+  const H = w.hidden;
   const out = new Float32Array(batch);
-  const pre = new Float64Array(w.hidden);
+  const pre = new Float64Array(H);
   const rowIds = new Array<number>(T);
   const rowMask = new Array<number>(T);
+  const active = new Int32Array(w.seqLen + (w.match ? w.match.targetLen * w.match.prefixLen : 0));
   for (let b = 0; b < batch; b++) {
     for (let t = 0; t < T; t++) {
       rowIds[t] = Number(ids[b * T + t]);
       rowMask[t] = Number(mask[b * T + t]);
     }
-    toyMlpHidden(w, rowIds, rowMask, pre);
+    const k = toyMlpActiveFeatures(w, rowIds, rowMask, active);
+    for (let j = 0; j < H; j++) pre[j] = w.b1[j];
+    for (let a = 0; a < k; a++) {
+      const { arr, base } = firstLayerRow(w, active[a]);
+      for (let j = 0; j < H; j++) pre[j] += arr[base + j];
+    }
     let z = w.b2[0];
-    for (let j = 0; j < w.hidden; j++) if (pre[j] > 0) z += pre[j] * w.w2[j];
+    for (let j = 0; j < H; j++) if (pre[j] > 0) z += pre[j] * w.w2[j];
     out[b] = 1 / (1 + Math.exp(-z));
   }
   return out;

@@ -103,6 +103,26 @@ describe('toy PRM MLP', () => {
   });
 });
 
+describe('toy PRM MLP with match features', () => {
+  it('matches the TypeScript forward pass (problem/response token equality features)', async () => {
+    const r = lcg(13);
+    const [V, L, H, Tm, P0, Lp] = [7, 9, 6, 3, 4, 5];
+    const w: ToyMlpWeights = {
+      vocab: V, seqLen: L, hidden: H, w1: randArr(L * V * H, r), b1: randArr(H, r), w2: randArr(H, r), b2: randArr(1, r),
+      match: { targetLen: Tm, prefixStart: P0, prefixLen: Lp, w: randArr(Tm * Lp * H, r) },
+    };
+    const s = await session(buildToyPrmMlp(w).toBytes());
+    const B = 16;
+    const ids = BigInt64Array.from({ length: B * L }, (_, i) => BigInt((i * 7 + (i >> 3)) % 4)); // many equalities
+    const mask = BigInt64Array.from({ length: B * L }, (_, i) => ((i % L) < L - (Math.floor(i / L) % 4) && (i % L) !== 1 ? 1n : 0n));
+    const out = await s.run({ input_ids: new ort.Tensor('int64', ids, [B, L]), attention_mask: new ort.Tensor('int64', mask, [B, L]) });
+    expect(maxDiff(out.scores.data as Float32Array, toyMlpForward(w, ids, mask, B))).toBeLessThan(1e-5);
+    const noMatch = await session(buildToyPrmMlp({ ...w, match: undefined }).toBytes());
+    const out2 = await noMatch.run({ input_ids: new ort.Tensor('int64', ids, [B, L]), attention_mask: new ort.Tensor('int64', mask, [B, L]) });
+    expect(maxDiff(out2.scores.data as Float32Array, out.scores.data as Float32Array)).toBeGreaterThan(1e-3);
+  });
+});
+
 describe('transformer PRM', () => {
   it('runs with dynamic [B, T] and matches the reference forward pass under padding masks', async () => {
     const w = randomTransformerWeights({ vocab: 40, hidden: 16, layers: 2, maxSeq: 16, seed: 5 });
