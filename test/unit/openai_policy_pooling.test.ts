@@ -1,0 +1,109 @@
+// VllmPoolingVerifier against a node:http fake of vLLM's /pooling endpoint (response shape in the
+// verifier's header comment): STEP pooling rows [p_bad, p_good] per step tag.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EndpointCallError } from '../../src/real/endpoints.ts';
+import { VllmPoolingVerifier, lastReward, plainInput, qwenPrmInput } from '../../src/real/vllm_pooling_verifier.ts';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+/** A fake PRM: the reward of step k is 0.1 * (number of characters of the step mod 10). */
+async function fakePooling(opts: { failFirst?: number; status?: number; mode?: 'step' | 'token' | 'logit' } = {}) {
+  const seen: { path: string; body: { model: string; input: string[] } }[] = [];
+  let failures = opts.failFirst ?? 0;
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      const body = JSON.parse(text);
+      seen.push({ path: req.url ?? '', body });
+      if (req.url !== '/pooling') {
+        res.writeHead(404).end('{"error":"not found"}');
+        return;
+      }
+      if (failures > 0) {
+        failures--;
+        res.writeHead(opts.status ?? 503, { 'content-type': 'application/json' }).end('{"error":{"message":"overloaded"}}');
+        return;
+      }
+      const data = (body.input as string[]).map((input, index) => {
+        const steps = input.split('<extra_0>').slice(0, -1).map((s) => s.split('\n').pop()!);
+        const rows = steps.map((s) => {
+          const p = (s.length % 10) / 10;
+          return opts.mode === 'logit' ? [Math.log(p / (1 - p + 1e-9) + 1e-9)] : [1 - p, p];
+        });
+        const tokenRows = opts.mode === 'token' ? [[0.5, 0.5], ...rows] : rows;
+        return { index, object: 'pooling', data: tokenRows };
+      });
+      const promptTokens = (body.input as string[]).reduce((a, s) => a + Math.ceil(s.length / 4), 0);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ id: 'pool-1', object: 'list', created: 0, model: body.model, data, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 } }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { root: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+describe('VllmPoolingVerifier', () => {
+  it('scores prefixes by the reward at the last step', async () => {
+    const f = await fakePooling();
+    const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [`${f.root}/v1`], problems: ['Q0', 'Q1'], format: 'plain', maxBatch: 2 });
+    const r = await v.scorePrefixes({
+      problems: Uint32Array.of(0, 1, 0, 1),
+      prefixes: [['abc'], ['abcd', 'abcdefg'], [], ['x']],
+    });
+    expect(Array.from(r.values)).toEqual([0.3, 0.7, 0.5, 0.1]);
+    expect(r.tokens[2]).toBe(0);
+    expect(r.tokens[0]).toBeGreaterThan(0);
+    expect(f.seen.every((s) => s.path === '/pooling')).toBe(true); // /v1 dropped
+    expect(f.seen).toHaveLength(2); // 3 inputs, 2 per request; the empty prefix is not sent
+    expect(f.seen[0].body.input[0]).toBe('Q0\nabc<extra_0>');
+  });
+
+  it('reads per-token rows and logits', async () => {
+    const tok = await fakePooling({ mode: 'token' });
+    const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [tok.root], problems: ['Q'], format: 'plain' });
+    expect(Array.from((await v.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['ab', 'abcd']] })).values)).toEqual([0.4]);
+    const logit = await fakePooling({ mode: 'logit' });
+    const w = new VllmPoolingVerifier({ model: 'prm', endpoints: [logit.root], problems: ['Q'], format: 'plain', transform: 'sigmoid' });
+    expect((await w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['abcdefgh']] })).values[0]).toBeCloseTo(0.8, 6);
+    const raw = new VllmPoolingVerifier({ model: 'prm', endpoints: [logit.root], problems: ['Q'], format: 'plain', retry: { maxAttempts: 3 } });
+    await expect(raw.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['abcdefgh']] })).rejects.toThrow(/outside \[0, 1\]/);
+  });
+
+  it('retries 503 and fails 400 at once', async () => {
+    const flaky = await fakePooling({ failFirst: 2 });
+    const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [flaky.root], problems: ['Q'], format: 'plain', retry: { baseDelayMs: 1 } });
+    expect((await v.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['abc']] })).values[0]).toBeCloseTo(0.3);
+    expect(flaky.seen).toHaveLength(3);
+    const bad = await fakePooling({ failFirst: 99, status: 400 });
+    const w = new VllmPoolingVerifier({ model: 'prm', endpoints: [bad.root], problems: ['Q'], format: 'plain' });
+    const err = await w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['abc']] }).catch((e) => e);
+    expect(err).toBeInstanceOf(EndpointCallError);
+    expect(err.status).toBe(400);
+    expect(err.attempts).toBe(1);
+    expect(bad.seen).toHaveLength(1);
+  });
+
+  it('builds the Qwen PRM chat input with a step tag after each step', () => {
+    const s = qwenPrmInput('What is 2+2?', ['Add.', 'It is 4.'], '<extra_0>');
+    expect(s).toContain('<|im_start|>user\nWhat is 2+2?<|im_end|>');
+    expect(s).toContain('<|im_start|>assistant\nAdd.<extra_0>It is 4.<extra_0><|im_end|>');
+    expect(plainInput('P', ['a'], '<t>')).toBe('P\na<t>');
+  });
+
+  it('lastReward handles the pooling shapes', () => {
+    expect(lastReward([[0.9, 0.1], [0.2, 0.8]], 1)).toBe(0.8);
+    expect(lastReward([0.3, 0.7], 1)).toBe(0.7);
+    expect(lastReward(0.6, 1)).toBe(0.6);
+    expect(lastReward([[0.25]], 1)).toBe(0.25);
+    expect(lastReward([], 1)).toBeUndefined();
+    expect(lastReward('x', 1)).toBeUndefined();
+  });
+});
