@@ -26,8 +26,8 @@ function call(o: AggregateStepsOptions, async: boolean) {
   const scores = requireFloatArray('scores', o.scores);
   const offsets = requireUint32Array('offsets', o.offsets);
   const method = o.method ?? 'last';
-  if (!METHODS.includes(method))
-    throw new PavRangeError(`method must be 'last', 'min', 'prod' or 'mean', got ${JSON.stringify(method)}`);
+  if (typeof method !== 'string') throw new PavTypeError(`method must be a string, got ${typeof method}`);
+  if (!METHODS.includes(method)) throw new PavRangeError(`method must be 'last', 'min', 'prod' or 'mean', got '${method}'`);
   return addon<AggregateBinding>().aggregateSteps({ scores, offsets, method, async });
 }
 

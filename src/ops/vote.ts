@@ -43,8 +43,8 @@ function call(o: VoteAnswersOptions, async: boolean) {
   const keys = requireBigUint64Array('keys', o.keys);
   const offsets = requireUint32Array('offsets', o.offsets);
   const method = o.method ?? 'majority';
-  if (!METHODS.includes(method))
-    throw new PavRangeError(`method must be 'majority', 'weighted' or 'max', got ${JSON.stringify(method)}`);
+  if (typeof method !== 'string') throw new PavTypeError(`method must be a string, got ${typeof method}`);
+  if (!METHODS.includes(method)) throw new PavRangeError(`method must be 'majority', 'weighted' or 'max', got '${method}'`);
   const base = { keys, offsets, method, async };
   if (o.weights === undefined) return addon<VoteBinding>().voteAnswers(base);
   return addon<VoteBinding>().voteAnswers({ ...base, weights: requireFloatArray('weights', o.weights) });
