@@ -28,6 +28,40 @@ struct TokenDraw {
   }
 };
 
+// One rollout from automaton state k at position t into w; returns the tokens written. Everything the
+// loop reads is copied into locals first: stores through a byte pointer may alias any memory, and
+// would otherwise force the automaton's fields to be reloaded after every token.
+template <class Tok>
+inline uint32_t rollout(const Automaton& a, const TokenDraw& d, uint64_t key, uint32_t k, uint32_t t, bool& solved,
+                        Tok* w) {
+  const uint8_t* const next = a.next.data();
+  const uint32_t* const fav = a.favored.data();
+  const uint32_t V = a.vocab, m = a.m, L = a.max_len, end = a.vocab - 1, last_other = d.last_other;
+  const double gamma = d.gamma, total = d.total;
+  bool hit = solved;
+  uint32_t written = 0;
+  for (;;) {
+    const double u = rng::to_unit(rng::draw(key, t)) * total;
+    const uint32_t f = fav[k];
+    uint32_t tok;
+    if (u < gamma) {
+      tok = f;
+    } else {
+      uint32_t jx = static_cast<uint32_t>(u - gamma);
+      if (jx > last_other) jx = last_other;
+      tok = jx < f ? jx : jx + 1;
+    }
+    w[written++] = static_cast<Tok>(tok);
+    ++t;
+    if (tok == end) break;
+    k = next[static_cast<size_t>(k) * V + tok];
+    hit |= (k == m);
+    if (t >= L) break;
+  }
+  solved = hit;
+  return written;
+}
+
 inline uint64_t stream_of(const SampleParams& p, size_t i) { return p.streams.size ? p.streams[i] : i; }
 
 template <class Tok>
@@ -109,7 +143,6 @@ uint64_t sample_rollouts(const ProblemTable& table, const PrefixBatch<Tok>& batc
                 code::kOutOfRange);
   CallContext ctx(table, batch);
   const TokenDraw draw{p.gamma, p.gamma + static_cast<double>(table.vocab - 1), table.vocab - 2};
-  const uint32_t end = table.vocab - 1;
   out_offsets[0] = 0;
   const std::vector<PrefixState> states = run_prefixes(ctx, batch, p.threads);
   // Work unit: one rollout, so one request with many samples spreads over the threads too.
@@ -133,22 +166,9 @@ uint64_t sample_rollouts(const ProblemTable& table, const PrefixBatch<Tok>& batc
         out_success[r] = s.solved;
         continue;
       }
-      const uint32_t L = a->max_len, m = a->m, V = a->vocab;
-      const uint8_t* next = a->next.data();
       Tok* w = out_tokens + base[i] + static_cast<uint64_t>(j) * room;
-      const uint64_t key = rng::stream_key(p.seed, stream, j);
-      uint32_t k = s.state, t = s.length;
       bool solved = s.solved;
-      uint32_t written = 0;
-      for (;;) {
-        const uint32_t tok = draw(*a, k, key, t);
-        w[written++] = static_cast<Tok>(tok);
-        ++t;
-        if (tok == end) break;
-        k = next[static_cast<size_t>(k) * V + tok];
-        solved |= (k == m);
-        if (t >= L) break;
-      }
+      const uint32_t written = rollout(*a, draw, rng::stream_key(p.seed, stream, j), s.state, s.length, solved, w);
       out_offsets[r + 1] = written;  // lengths for now; turned into offsets below
       out_success[r] = solved;
     }
