@@ -91,6 +91,23 @@ export function parseStepPrompt(prompt: string, parseStep: (text: string) => num
   return { problem: Number(head[1]), prefix };
 }
 
+/**
+ * Steps of the embedded toy task as text: token ids as decimal, the end token (vocab - 1) as
+ * "<eos>", as src/toy/task.ts renders traces.
+ */
+export function toyStepCodec(vocab: number): { renderStep: (s: number) => string; parseStep: (t: string) => number } {
+  const end = vocab - 1;
+  return {
+    renderStep: (s) => (s === end ? '<eos>' : String(s)),
+    parseStep: (t) => {
+      if (t === '<eos>') return end;
+      if (!/^\d+$/.test(t)) return NaN;
+      const s = Number(t);
+      return s < vocab ? s : NaN;
+    },
+  };
+}
+
 class RequestError extends Error {
   readonly status: number;
   readonly param: string | null;
