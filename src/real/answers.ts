@@ -478,9 +478,9 @@ function canonicalNormalised(n: Normalised, timeoutMs: number): string {
 
 /**
  * The canonical form of an answer, used to group answers for majority and weighted votes.
- * Closed numbers become a decimal with 10 significant digits (so \frac12, 0.5 and 50\% share the
- * key "0.5"... except 50\%, which is graded as 50: the percent sign is dropped); tuples, sets and
- * intervals keep their shape with canonical items (sets sorted); unbracketed lists are sorted;
+ * Closed numbers become a decimal with 10 significant digits (\frac12, 0.5 and .5 share "0.5";
+ * 50\% gets "50": the percent sign is dropped); tuples, sets and intervals keep their shape with
+ * canonical items (sets sorted); unbracketed lists are sorted;
  * other expressions become the engine's simplified MathJSON; text answers are lower-cased.
  * Equal keys imply equal answers; equal answers usually, not always, share a key (answersEqual is
  * the grader: it also proves x^2+2x+1 = (x+1)^2, which keys do not merge).
