@@ -1,7 +1,9 @@
 // CPU implementation of the advantage ops (see advantages.h for the contracts).
 #include "core/advantages.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace pav {
 
@@ -23,6 +25,28 @@ void check_per_trajectory(const char* name, size_t got, View<uint32_t> offsets) 
 [[noreturn]] void validator_disagrees(const char* op) {
   throw_runtime(std::string(op) + ": fast-path check failed but validation passed (internal error)",
                 "ERR_PAV_INTERNAL");
+}
+
+// Branch-free scans that vectorise; only a failing scan pays for the indexed message.
+template <class T>
+bool all_unit(View<T> x) {
+  bool bad = false;
+  for (size_t i = 0; i < x.size; ++i) bad |= !((x[i] >= T(0)) & (x[i] <= T(1)));  // NaN fails both
+  return !bad;
+}
+template <class T>
+bool all_finite(View<T> x) {
+  bool bad = false;
+  for (size_t i = 0; i < x.size; ++i) bad |= !((x[i] - x[i]) == T(0));  // NaN and +-Inf give NaN
+  return !bad;
+}
+template <class T>
+void unit_interval(const char* name, View<T> x) {
+  if (!all_unit(x)) check_unit_interval(name, x);
+}
+template <class T>
+void finite(const char* name, View<T> x) {
+  if (!all_finite(x)) check_finite(name, x);
 }
 
 }  // namespace
@@ -70,8 +94,8 @@ void validate_step_advantages(const StepAdvantagesArgs<T>& a) {
   check_K(a.K);
   check_offsets("offsets", a.offsets, a.values.size, "values");
   check_per_trajectory("rootValues", a.root.size, a.offsets);
-  check_unit_interval("rootValues", a.root);
-  check_unit_interval("values", a.values);
+  unit_interval("rootValues", a.root);
+  unit_interval("values", a.values);
 }
 
 template <class T>
@@ -99,82 +123,103 @@ static void check_effective_rewards_shape(const EffectiveRewardsArgs<T>& a) {
     check_same_length("q", a.q.size, "proverChild", a.proverChild.size);
     check_same_length("parentQ", a.parentQ.size, "proverParent", a.proverParent.size);
   }
-  check_unit_interval("parentQ", a.parentQ);
-  if (a.hasProver) check_unit_interval("proverParent", a.proverParent);
 }
 
 template <class T>
 void validate_effective_rewards(const EffectiveRewardsArgs<T>& a) {
   check_effective_rewards_shape(a);
-  check_unit_interval("q", a.q);
+  unit_interval("parentQ", a.parentQ);
+  if (a.hasProver) unit_interval("proverParent", a.proverParent);
+  unit_interval("q", a.q);
   const size_t m = a.parentQ.size;
-  for (size_t i = 0; i < a.parentIndex.size; ++i)
-    if (a.parentIndex[i] >= m)
-      throw_range(at("parentIndex", i) + " = " + std::to_string(a.parentIndex[i]) +
-                      " is out of range for parentQ (length " + std::to_string(m) + ")",
-                  code::kOutOfRange);
-  if (a.hasProver) check_unit_interval("proverChild", a.proverChild);
+  uint32_t maxIndex = 0;
+  for (size_t i = 0; i < a.parentIndex.size; ++i) maxIndex = std::max(maxIndex, a.parentIndex[i]);
+  if (a.parentIndex.size && maxIndex >= m)
+    for (size_t i = 0; i < a.parentIndex.size; ++i)
+      if (a.parentIndex[i] >= m)
+        throw_range(at("parentIndex", i) + " = " + std::to_string(a.parentIndex[i]) +
+                        " is out of range for parentQ (length " + std::to_string(m) + ")",
+                    code::kOutOfRange);
+  if (a.hasProver) unit_interval("proverChild", a.proverChild);
 }
 
-// The hot loop: per-child checks are folded into one flag (no early exit, so the loop stays
-// branch-free) and a bad flag re-runs the validator for the exact message. Out-of-range parent
-// indices are clamped so the gather never leaves parentQ before the error is raised.
+namespace {
+
+// Parent values in double, reused across calls on the same thread: a fresh buffer per call costs
+// more in page faults than the whole pass. Large one-off batches do not stay resident.
+std::vector<double>& parent_scratch(size_t m) {
+  thread_local std::vector<double> buf;
+  constexpr size_t kKeep = size_t{1} << 22;  // 32 MiB
+  if (buf.size() < m) {
+    buf.clear();
+    buf.shrink_to_fit();
+    buf.resize(m);
+  } else if (buf.size() > kKeep && m <= kKeep) {
+    std::vector<double>(m).swap(buf);
+  }
+  return buf;
+}
+
+// Two passes, both branch-free: mu of every parent once (vectorises; a parent has several
+// children), then the children with a gather of the precomputed parent value. Per-element checks
+// fold into one flag; a set flag re-runs the validator for the exact message. Out-of-range parent
+// indices are clamped so nothing is read past the parents before the error is raised.
 template <class T, uint64_t KC>
-static bool eff_bok_loop(const EffectiveRewardsArgs<T>& a, T* out) {
-  const T* q = a.q.data;
-  const uint32_t* pi = a.parentIndex.data;
-  const T* pq = a.parentQ.data;
+bool eff_loops(const EffectiveRewardsArgs<T>& a, T* out) {
   const size_t n = a.q.size, m = a.parentQ.size;
   const uint64_t K = KC ? KC : a.K;
   const double alpha = a.alpha;
-  bool bad = false;
-  for (size_t i = 0; i < n; ++i) {
-    const double qi = q[i];
-    uint32_t p = pi[i];
-    const bool inRange = p < m;
-    bad |= !((qi >= 0.0) & (qi <= 1.0) & inRange);
-    p = inRange ? p : 0;
-    out[i] = static_cast<T>(progress_reward(qi, alpha, bok(qi, K), bok(static_cast<double>(pq[p]), K)));
+  bool bad = !all_unit(a.parentQ);
+  const double* mu;
+  std::vector<double>& scratch = parent_scratch(a.hasProver ? 0 : m);
+  if (a.hasProver) {
+    bad |= !all_unit(a.proverParent);
+    mu = nullptr;
+  } else {
+    const T* pq = a.parentQ.data;
+    double* s = scratch.data();
+    for (size_t j = 0; j < m; ++j) s[j] = bok(static_cast<double>(pq[j]), K);
+    mu = s;
+  }
+  const T* q = a.q.data;
+  const uint32_t* pi = a.parentIndex.data;
+  if (a.hasProver) {
+    const T* pc = a.proverChild.data;
+    const T* pp = a.proverParent.data;
+    for (size_t i = 0; i < n; ++i) {
+      const double qi = q[i], ci = pc[i];
+      uint32_t p = pi[i];
+      const bool inRange = p < m;
+      bad |= !((qi >= 0.0) & (qi <= 1.0) & (ci >= 0.0) & (ci <= 1.0) & inRange);
+      p = inRange ? p : 0;
+      out[i] = static_cast<T>(progress_reward(qi, alpha, ci, static_cast<double>(pp[p])));
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      const double qi = q[i];
+      uint32_t p = pi[i];
+      const bool inRange = p < m;
+      bad |= !((qi >= 0.0) & (qi <= 1.0) & inRange);
+      p = inRange ? p : 0;
+      out[i] = static_cast<T>(progress_reward(qi, alpha, bok(qi, K), mu[p]));
+    }
   }
   return !bad;
 }
 
-template <class T>
-static bool eff_prover_loop(const EffectiveRewardsArgs<T>& a, T* out) {
-  const T* q = a.q.data;
-  const T* pc = a.proverChild.data;
-  const T* pp = a.proverParent.data;
-  const uint32_t* pi = a.parentIndex.data;
-  const size_t n = a.q.size, m = a.parentQ.size;
-  const double alpha = a.alpha;
-  bool bad = false;
-  for (size_t i = 0; i < n; ++i) {
-    const double qi = q[i], ci = pc[i];
-    uint32_t p = pi[i];
-    const bool inRange = p < m;
-    bad |= !((qi >= 0.0) & (qi <= 1.0) & (ci >= 0.0) & (ci <= 1.0) & inRange);
-    p = inRange ? p : 0;
-    out[i] = static_cast<T>(progress_reward(qi, alpha, ci, static_cast<double>(pp[p])));
-  }
-  return !bad;
-}
+}  // namespace
 
 template <class T>
 void effective_rewards(const EffectiveRewardsArgs<T>& a, T* out) {
   check_effective_rewards_shape(a);
-  if (a.q.size == 0) return;
-  if (a.parentQ.size == 0) validate_effective_rewards(a);  // every index is out of range
+  if (a.q.size > 0 && a.parentQ.size == 0) validate_effective_rewards(a);  // every index is out of range
   bool ok;
-  if (a.hasProver) {
-    ok = eff_prover_loop(a, out);
-  } else {
-    switch (a.K) {
-      case 1: ok = eff_bok_loop<T, 1>(a, out); break;
-      case 2: ok = eff_bok_loop<T, 2>(a, out); break;
-      case 4: ok = eff_bok_loop<T, 4>(a, out); break;
-      case 8: ok = eff_bok_loop<T, 8>(a, out); break;
-      default: ok = eff_bok_loop<T, 0>(a, out); break;
-    }
+  switch (a.hasProver ? 0 : a.K) {
+    case 1: ok = eff_loops<T, 1>(a, out); break;
+    case 2: ok = eff_loops<T, 2>(a, out); break;
+    case 4: ok = eff_loops<T, 4>(a, out); break;
+    case 8: ok = eff_loops<T, 8>(a, out); break;
+    default: ok = eff_loops<T, 0>(a, out); break;
   }
   if (!ok) {
     validate_effective_rewards(a);
@@ -192,10 +237,10 @@ void validate_dense_rewards(const DenseRewardsArgs<T>& a) {
   check_per_trajectory("outcomes", a.outcomes.size, a.offsets);
   check_per_trajectory("rootValues", a.root.size, a.offsets);
   if (a.hasBaselines) check_same_length("values", a.values.size, "baselines", a.baselines.size);
-  check_finite("outcomes", a.outcomes);
-  check_unit_interval("rootValues", a.root);
-  check_unit_interval("values", a.values);
-  if (a.hasBaselines) check_finite("baselines", a.baselines);
+  finite("outcomes", a.outcomes);
+  unit_interval("rootValues", a.root);
+  unit_interval("values", a.values);
+  if (a.hasBaselines) finite("baselines", a.baselines);
 }
 
 template <class T>
@@ -231,7 +276,7 @@ size_t validate_expand_to_tokens(View<T> stepWeights, View<uint32_t> tokenOffset
                       at("tokenOffsets", i - 1) + " = " + std::to_string(tokenOffsets[i - 1]) +
                       " (offsets must be non-decreasing)",
                   code::kBadOffsets);
-  check_finite("stepWeights", stepWeights);
+  finite("stepWeights", stepWeights);
   return tokenOffsets[tokenOffsets.size - 1];
 }
 

@@ -1,4 +1,4 @@
-// Native advantage, aggregate and vote ops against the plain TypeScript oracle on seeded random
+// Native advantage and aggregate ops against the plain TypeScript oracle on seeded random
 // inputs (float32 and float64, sync and async), plus the paper's within-parent ranking invariant.
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,10 +15,8 @@ import {
   stepAdvantages,
   stepAdvantagesAsync,
 } from '../../src/ops/advantages.ts';
-import { NO_WINNER, voteAnswers, voteAnswersAsync } from '../../src/ops/vote.ts';
 import { backendInfo } from '../../src/native/binding.ts';
 import * as ref from '../reference/advantages.ts';
-import * as vref from '../reference/vote.ts';
 
 type FA = Float32Array | Float64Array;
 type Kind = 'f32' | 'f64';
@@ -186,40 +184,6 @@ describe('paper invariant: a BoK prover with alpha >= 0 keeps the order of sibli
       K: 4,
     });
     expect(eff[0]).toBeGreaterThan(eff[1]);
-  });
-});
-
-describe('voteAnswers matches the reference exactly', () => {
-  it.each(['majority', 'weighted', 'max'] as const)('%s, float32 and float64 weights, sync and async', async (method) => {
-    const r = rng(7);
-    for (let trial = 0; trial < 30; trial++) {
-      const P = r.int(100);
-      const offsets = randomOffsets(r, P, 40);
-      const n = offsets[P];
-      const distinct = 1 + r.int(8); // few answers: plenty of ties
-      const keys = BigUint64Array.from({ length: n }, () => BigInt(r.int(distinct)) * 0x9e3779b97f4a7c15n % 2n ** 64n);
-      // coarse weights so weight ties happen too
-      const kind: Kind = trial % 2 ? 'f32' : 'f64';
-      const weights = make(kind, n, () => r.int(5) / 4);
-      for (const w of method === 'majority' ? [undefined, weights] : [weights]) {
-        const o = { keys, offsets, method, ...(w ? { weights: w } : {}) };
-        const expected = vref.voteAnswers(o);
-        expect(voteAnswers(o)).toEqual(expected);
-        expect(await voteAnswersAsync(o)).toEqual(expected);
-      }
-    }
-  });
-
-  it('an empty problem has no winner and score 0', () => {
-    const res = voteAnswers({ keys: new BigUint64Array([5n]), offsets: new Uint32Array([0, 0, 1]) });
-    expect(Array.from(res.winner)).toEqual([NO_WINNER, 0]);
-    expect(Array.from(res.score)).toEqual([0, 1]);
-  });
-
-  it('weighted and max need weights', () => {
-    expect(() => voteAnswers({ keys: new BigUint64Array([1n]), offsets: new Uint32Array([0, 1]), method: 'weighted' })).toThrow(
-      expect.objectContaining({ code: 'ERR_PAV_INVALID_ARG' }),
-    );
   });
 });
 
