@@ -41,22 +41,27 @@ interface Row {
   scenario: string;
   ms: number;
   bestMs: number;
+  cpuMs: number;
   mCandPerS: number;
   vsReference: number;
   vsJsSort: number;
 }
 const rows: Row[] = [];
-const raw: { scenario: string; ms: number; bestMs: number }[] = [];
+const raw: { scenario: string; ms: number; bestMs: number; cpuMs: number }[] = [];
 
 async function bench(scenario: string, fn: () => unknown, reps = REPS): Promise<void> {
   await fn(); // warm up (and the addon load)
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
   }
-  raw.push({ scenario, ms: median(times), bestMs: Math.min(...times) });
+  raw.push({ scenario, ms: median(times), bestMs: Math.min(...times), cpuMs: median(cpu) });
 }
 
 // The plain JS way: per segment, sort candidate indices with a comparator, keep the first k.
@@ -91,12 +96,15 @@ for (const r of raw)
     scenario: r.scenario,
     ms: +r.ms.toFixed(3),
     bestMs: +r.bestMs.toFixed(3),
+    cpuMs: +r.cpuMs.toFixed(3),
     mCandPerS: +(N / r.ms / 1e3).toFixed(1),
     vsReference: +(refMs / r.ms).toFixed(1),
     vsJsSort: +(jsMs / r.ms).toFixed(1),
   });
 
 console.log(`selectTopK: ${S} segments x ${L} candidates, keep ${K} (${N} candidates), median of ${REPS} runs`);
+// cpuMs is this process's CPU time per call (all threads): on a shared machine it shows the work
+// done when wall time (ms) is inflated by other processes; mCandPerS uses wall time.
 console.log(`addon: ${info.path} (cuda compiled=${info.cuda.compiled}, devices=${info.cuda.devices})`);
 console.table(rows);
 console.log(JSON.stringify({ bench: 'prune', segments: S, len: L, k: K, candidates: N, reps: REPS, cores: availableParallelism(), rows }));

@@ -43,13 +43,16 @@ double select_portable_log(double x) {
     k = -54;
   }
   k += static_cast<int>((bits >> 52) & 0x7ff) - 1023;
-  bits = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;  // mantissa in [1, 2)
+  // Mantissa into [sqrt(1/2), sqrt(2)): exponent 0x3FF, or 0x3FE when the mantissa exceeds
+  // sqrt(2) (0x3FF6A09E667F3BCD; for m in [1, 2) the bit order is the value order). Branch-free:
+  // the comparison is a coin flip for random inputs, and a mispredict would serialise the
+  // otherwise independent per-candidate dependency chains.
+  const uint64_t frac = bits & 0x000FFFFFFFFFFFFFull;
+  const uint64_t big = frac > 0x6A09E667F3BCDull;
+  k += static_cast<int>(big);
+  bits = frac | ((0x3FFull - big) << 52);
   double m;
   std::memcpy(&m, &bits, sizeof m);
-  if (m > 1.4142135623730951) {
-    m = m * 0.5;
-    k += 1;
-  }
   const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01, Lg3 = 2.857142874366239149e-01,
                Lg4 = 2.222219843214978396e-01, Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
                Lg7 = 1.479819860511658591e-01;
@@ -69,13 +72,20 @@ double select_portable_log(double x) {
 // Stream id of pruning's draws in the shared counter-based generator ("prune").
 static constexpr uint64_t kPruneStream = 0x7072756E65ull;
 
-double select_gumbel_key(double score, double temperature, uint64_t seed, uint64_t index) {
+static inline uint64_t gumbel_stream(uint64_t seed) { return rng::stream_key(seed, kPruneStream); }
+
+// stream = gumbel_stream(seed), hoisted out of the per-candidate loop.
+static inline double gumbel_key_in(double score, double temperature, uint64_t stream, uint64_t index) {
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #endif
-  double u = rng::to_open_unit(rng::draw(rng::stream_key(seed, kPruneStream), index));
+  double u = rng::to_open_unit(rng::draw(stream, index));
   double g = -select_portable_log(-select_portable_log(u));
   return score / temperature + g;
+}
+
+double select_gumbel_key(double score, double temperature, uint64_t seed, uint64_t index) {
+  return gumbel_key_in(score, temperature, gumbel_stream(seed), index);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
@@ -402,10 +412,11 @@ inline void build_items<double, ItemsF64>(const SelectArgs& a, size_t lo, size_t
 template <class S>
 inline void build_sample_items(const SelectArgs& a, size_t lo, size_t hi, Item64* items) {
   const S* scores = static_cast<const S*>(a.scores);
+  const uint64_t stream = gumbel_stream(a.sample.seed);
   for (size_t i = lo; i < hi; ++i) {
     double v = static_cast<double>(scores[i]);
     if (!std::isfinite(v)) throw_non_finite(i, v);
-    double g = select_gumbel_key(v, a.sample.temperature, a.sample.seed, i);
+    double g = gumbel_key_in(v, a.sample.temperature, stream, i);
     uint64_t b;
     std::memcpy(&b, &g, sizeof b);
     items[i - lo] = ItemsF64::make(desc_key(b), static_cast<uint32_t>(i));
