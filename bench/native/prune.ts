@@ -78,7 +78,7 @@ function jsSort(o: { scores: Float32Array; offsets: Uint32Array; k: number }) {
   return { indices: Uint32Array.from(out), offsets: Uint32Array.from(off) };
 }
 
-const base: SelectTopKOptions = { scores, offsets, k: K, device: 'cpu' };
+const base = { scores, offsets, k: K, device: 'cpu' as const } satisfies SelectTopKOptions;
 const info = backendInfo();
 await bench('native cpu sync (1 thread)', () => selectTopK({ ...base, threads: 1 }));
 await bench(`native cpu async (${availableParallelism()} threads)`, () => selectTopKAsync(base));
