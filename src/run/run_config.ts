@@ -13,7 +13,7 @@ export const runConfigSchema = z
   .object({
     benchmark: z
       .object({
-        problems: z.number().int().min(1).max(1_000_000).default(200).describe('problems in the embedded suite'),
+        problems: z.number().int().min(1).max(1_000_000).default(500).describe('problems in the embedded suite'),
         seed: z.number().int().min(0).default(1).describe('seed of the suite generation'),
       })
       .strict()

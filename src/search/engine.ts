@@ -53,7 +53,8 @@ export async function runSearchBatch<S>(
     try {
       for (const r of await drive(ctx, cohort)) await emit(r);
     } catch (err) {
-      if (opts.signal?.aborted || (isCodedError(err) && err.code === ErrorCodes.ABORTED)) throw err;
+      if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+      if (isCodedError(err) && err.code === ErrorCodes.ABORTED) throw err;
       if (cohort.length > 1) {
         // Isolate the failure: requests are seeded per problem, so rerunning alone gives the same results.
         for (const p of cohort) await runCohort(lane, [p]);

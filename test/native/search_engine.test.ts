@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { runSearchBatch, solve } from '../../src/search/engine.ts';
+import { parseSearchConfig, type SearchConfigInput } from '../../src/search/config.ts';
+import type { Backends } from '../../src/search/result.ts';
+import type { ScoreRequestBatch, VerifierBackend } from '../../src/search/backends.ts';
+import { NoisyVerifier, OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
+import { generateSuite, paperTask, ProblemTable } from '../../src/toy/task.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { referenceBestOfN, referenceStepSearch } from '../reference/search.ts';
+
+const table = new ProblemTable(generateSuite({ size: 24, seed: 7 }));
+const noisy = (): Backends<number> => ({
+  policy: new ToyPolicy(table, { gamma: 5 }),
+  verifier: new NoisyVerifier(table, { gamma: 5, sigma: 1 }),
+  task: new ToyTask(table),
+});
+const problems = Array.from({ length: table.size }, (_, i) => i);
+
+describe('search engine against the one-problem reference', () => {
+  const cases: SearchConfigInput[] = [
+    { algorithm: 'beam', budget: 4, score: 'prm' },
+    { algorithm: 'beam', budget: 8, score: 'pav', alpha: 0.5, proverK: 4 },
+    { algorithm: 'beam', budget: 3, expansions: 2, score: 'pav', alpha: 2, proverK: 1, seed: 9 },
+    { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'pav' },
+    { algorithm: 'dvts', budget: 6, dvtsWidth: 2, score: 'prm' },
+  ];
+  for (const input of cases) {
+    it(`${JSON.stringify(input)} chooses exactly the reference's traces`, async () => {
+      const b = noisy();
+      const config = parseSearchConfig(input);
+      const got = await runSearchBatch(b, config, problems, { window: 10, lanes: 2 });
+      for (const p of problems) {
+        const want = await referenceStepSearch(b, config, p);
+        expect(got[p].trace, `problem ${p}`).toEqual(want);
+        expect(got[p].correct).toBe(want ? b.task.isCorrect(p, want) : false);
+        expect(got[p].status).toBe('ok');
+      }
+    });
+  }
+
+  it('best-of-N (max) picks the reference trace and reports Pass@N', async () => {
+    const b = noisy();
+    const config = parseSearchConfig({ algorithm: 'best-of-n', budget: 16 });
+    const got = await runSearchBatch(b, config, problems);
+    for (const p of problems) {
+      const want = await referenceBestOfN(b, config, p);
+      expect(got[p].trace).toEqual(want.trace);
+      expect(got[p].passAtN).toBe(want.pass);
+      expect(got[p].compute.policyCalls).toBe(1);
+      expect(got[p].compute.verifierCalls).toBe(16);
+    }
+  });
+
+  it('budgets nest: best-of-4 samples are the first 4 of best-of-8', async () => {
+    const b = noisy();
+    const r4 = await runSearchBatch(b, { algorithm: 'best-of-n', budget: 4 }, problems);
+    const r8 = await runSearchBatch(b, { algorithm: 'best-of-n', budget: 8 }, problems);
+    for (const p of problems) if (r4[p].passAtN) expect(r8[p].passAtN).toBe(true);
+  });
+});
+
+describe('search engine properties', () => {
+  it('with the exact oracle and enough width, beam search finds y* on the paper task', async () => {
+    const t = new ProblemTable([paperTask()]);
+    const b: Backends<number> = { policy: new ToyPolicy(t, { gamma: 5 }), verifier: new OracleVerifier(t, { gamma: 5 }), task: new ToyTask(t) };
+    for (const score of ['prm', 'pav'] as const) {
+      const [r] = await runSearchBatch(b, { algorithm: 'beam', budget: 16, score }, [0]);
+      expect(r.correct).toBe(true);
+      expect(r.trace!.join(' ')).toContain('3 6 0 3 5');
+    }
+  });
+
+  it('pav with alpha = 0 equals prm', async () => {
+    const b = noisy();
+    const prm = await runSearchBatch(b, { algorithm: 'beam', budget: 8, score: 'prm' }, problems);
+    const pav0 = await runSearchBatch(b, { algorithm: 'beam', budget: 8, score: 'pav', alpha: 0 }, problems);
+    expect(pav0.map((r) => r.trace)).toEqual(prm.map((r) => r.trace));
+  });
+
+  it('results do not depend on the window, the lanes or the order of problems', async () => {
+    const b = noisy();
+    const config = { algorithm: 'beam', budget: 6, score: 'pav' } as const;
+    const a = await runSearchBatch(b, config, problems, { window: 64, lanes: 1 });
+    const c = await runSearchBatch(b, config, problems, { window: 3, lanes: 3 });
+    const reversed = [...problems].reverse();
+    const d = await runSearchBatch(b, config, reversed, { window: 5, lanes: 2 });
+    const strip = (r: (typeof a)[number]) => ({ trace: r.trace, value: r.value, compute: r.compute });
+    expect(c.map(strip)).toEqual(a.map(strip));
+    expect([...d].reverse().map(strip)).toEqual(a.map(strip));
+  });
+
+  it('counts compute: beam pays C samples per live beam per step', async () => {
+    const b = noisy();
+    const [r] = await runSearchBatch(b, { algorithm: 'beam', budget: 1, expansions: 3, score: 'prm' }, [0]);
+    // One live beam, three samples a step, until the single kept child finishes.
+    expect(r.compute.policySamples).toBe(3 * r.trace!.length);
+    expect(r.compute.policyTokens).toBe(r.compute.policySamples);
+  });
+
+  it('bad configurations get a ConfigError naming the key', () => {
+    expect(() => parseSearchConfig({ algorithm: 'beam', budget: 0 })).toThrow(ConfigError);
+    expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, alpha: Number.NaN })).toThrow(/alpha/);
+    expect(() => parseSearchConfig({ algorithm: 'nope', budget: 4 })).toThrow(/algorithm/);
+    expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, expansion: 3 })).toThrow(/expansion/);
+  });
+});
+
+/** Real verifier behind fault injection: fails for chosen problems, or delays every call. */
+class FaultyVerifier implements VerifierBackend<number> {
+  readonly name = 'faulty';
+  constructor(
+    private readonly inner: VerifierBackend<number>,
+    private readonly opts: { failProblems?: Set<number>; delayMs?: number },
+  ) {}
+  async scorePrefixes(batch: ScoreRequestBatch<number>) {
+    if (this.opts.delayMs)
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, this.opts.delayMs);
+        batch.signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+      });
+    for (const p of batch.problems) if (this.opts.failProblems?.has(p)) throw new Error(`verifier exploded on problem ${p}`);
+    return this.inner.scorePrefixes(batch);
+  }
+}
+
+describe('faults, cancellation and deadlines', () => {
+  it('a problem whose calls fail is recorded as failed; the others finish unchanged', async () => {
+    const clean = noisy();
+    const faulty = { ...clean, verifier: new FaultyVerifier(clean.verifier, { failProblems: new Set([3, 11]) }) };
+    const config = { algorithm: 'beam', budget: 4, score: 'pav' } as const;
+    const want = await runSearchBatch(clean, config, problems);
+    const seen: number[] = [];
+    const got = await runSearchBatch(faulty, config, problems, { window: 8, onResult: (r) => void seen.push(r.problem) });
+    expect(seen.sort((a, b) => a - b)).toEqual(problems);
+    for (const p of problems) {
+      if (p === 3 || p === 11) {
+        expect(got[p].status).toBe('failed');
+        expect(got[p].error).toContain(`problem ${p}`);
+      } else expect(got[p].trace).toEqual(want[p].trace);
+    }
+  });
+
+  it('an aborted batch rejects with ERR_PAV_ABORTED', async () => {
+    const b = noisy();
+    const slow = { ...b, verifier: new FaultyVerifier(b.verifier, { delayMs: 20 }) };
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('user cancelled')), 50);
+    await expect(runSearchBatch(slow, { algorithm: 'beam', budget: 4 }, problems, { signal: ac.signal })).rejects.toMatchObject({
+      code: 'ERR_PAV_ABORTED',
+    });
+  });
+
+  it('solve() returns the best answer so far at the deadline and says so', async () => {
+    const b = noisy();
+    // 50 ms a verifier call: the root and a few rounds fit in 300 ms, the ~10 rounds of problem 0 do not.
+    const slow = { ...b, verifier: new FaultyVerifier(b.verifier, { delayMs: 50 }) };
+    const events: number[] = [];
+    const r = await solve(slow, { algorithm: 'beam', budget: 4, score: 'pav' }, 0, { deadlineMs: 300, onProgress: (e) => events.push(e.depth) });
+    expect(r.status).toBe('deadline');
+    expect(events.length).toBeGreaterThan(0);
+    // Some rounds completed before the deadline, so there is a partial trace to return.
+    expect(r.trace!.length).toBeGreaterThan(0);
+    const full = await solve(b, { algorithm: 'beam', budget: 4, score: 'pav' }, 0);
+    expect(full.status).toBe('ok');
+  });
+
+  it('solve() rejects when its signal aborts', async () => {
+    const b = noisy();
+    const slow = { ...b, verifier: new FaultyVerifier(b.verifier, { delayMs: 30 }) };
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 40);
+    await expect(solve(slow, { algorithm: 'beam', budget: 4 }, 0, { signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_PAV_ABORTED' });
+  });
+
+  it('concurrent solves share the backends and match the batch results', async () => {
+    const b = noisy();
+    const config = { algorithm: 'dvts', budget: 8, score: 'pav' } as const;
+    const batch = await runSearchBatch(b, config, problems);
+    const single = await Promise.all(problems.map((p) => solve(b, config, p)));
+    expect(single.map((r) => r.trace)).toEqual(batch.map((r) => r.trace));
+  });
+});
