@@ -6,8 +6,17 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isCodedError } from '../errors.ts';
 import { mergeConfig, parseRunConfig, readConfigFile, type RunConfig } from '../run/run_config.ts';
 import { runMainJob } from '../run/main_job.ts';
-import { formatSummary } from '../run/table.ts';
+import { formatSummary, formatTable } from '../run/table.ts';
 import { createProgress } from './progress.ts';
+import { writeReport } from '../report/write.ts';
+import { createToyBackends } from '../run/toy_backends.ts';
+import { solve } from '../search/engine.ts';
+import { ALGORITHMS, parseSearchConfig } from '../search/config.ts';
+import { createPolicyServer, parseStepPrompt, toyStepCodec } from '../real/policy_server.ts';
+import { ToyPolicy } from '../toy/backends.ts';
+import { generateSuite, ProblemTable } from '../toy/task.ts';
+import { DEFAULT_STUDY, formatStudy, runStudy } from '../run/study.ts';
+import { bestOfK } from '../toy/oracle.ts';
 
 const defaults = parseRunConfig({});
 
@@ -111,6 +120,102 @@ export function buildProgram(): Command {
       const { dir, summary, seconds } = await runMainJob(config, { resume: flags.resume, signal: ac.signal, progress });
       console.log(formatSummary(summary));
       console.log(`\n${summary.problems} problems, ${seconds.toFixed(1)} s. Results, summary and report.html in ${dir}`);
+    });
+
+  program
+    .command('report')
+    .description('rebuild summary.json and report.html from a results folder')
+    .argument('<dir>', 'results folder written by `pavsearch run`')
+    .action(async (dir: string) => {
+      const { reportPath, summary } = await writeReport(dir);
+      console.log(formatSummary(summary));
+      console.log(`\nreport: ${reportPath}`);
+    });
+
+  withRunOptions(
+    program
+      .command('search')
+      .description('solve one problem of the embedded benchmark and print the chosen trace with its step scores'),
+  )
+    .option('--problem <i>', 'problem index in the suite (default: 0, the paper\'s task)', int('--problem'))
+    .option('--algorithm <a>', `${ALGORITHMS.join(' | ')} (default: beam)`)
+    .option('--score <s>', 'prm | pav (default: pav)')
+    .option('--budget <N>', 'samples / beam width (default: 16)', int('--budget'))
+    .option('--deadline-ms <ms>', 'return the best answer so far after this long', int('--deadline-ms'))
+    .action(async (flags: RunFlags & { problem?: number; algorithm?: string; score?: string; budget?: number; deadlineMs?: number }) => {
+      const config = resolveRunConfig(flags);
+      const search = parseSearchConfig({
+        ...config.search,
+        algorithm: flags.algorithm ?? 'beam',
+        score: flags.score ?? 'pav',
+        budget: flags.budget ?? 16,
+      });
+      const backends = await createToyBackends(config);
+      try {
+        const problem = flags.problem ?? 0;
+        const task = backends.table.task(problem);
+        const r = await solve(backends, search, problem, { deadlineMs: flags.deadlineMs });
+        console.log(`problem ${r.id}: target ${task.target.join(' ')}, vocab ${task.vocab}, max length ${task.maxLen}`);
+        console.log(`${search.algorithm}${search.algorithm === 'beam' || search.algorithm === 'dvts' ? ` (${search.score})` : ''}, N=${search.budget}, verifier ${backends.verifier.name}: status ${r.status}`);
+        if (!r.trace) {
+          console.log(`no trace: ${r.error ?? 'nothing finished'}`);
+          return;
+        }
+        console.log(`trace: ${backends.task.render(problem, r.trace)}  ->  ${r.correct ? 'correct' : 'wrong'}`);
+        if (r.stepValues) {
+          // Per-step Q^pi and the Best-of-K prover's advantage (the PAV's progress term).
+          const K = search.proverK;
+          let prev = (await backends.verifier.scorePrefixes({ problems: Uint32Array.of(problem), prefixes: [[]] })).values[0];
+          const rows = r.trace.map((tok, h) => {
+            const q = r.stepValues![h];
+            const adv = bestOfK(q, K) - bestOfK(prev, K);
+            prev = q;
+            return [String(h + 1), backends.task.render(problem, [tok]), q.toFixed(4), adv.toFixed(4), (q + search.alpha * adv).toFixed(4)];
+          });
+          console.log(formatTable(['step', 'token', 'Q^pi', `A^mu (BoK ${K})`, `Q + ${search.alpha} A`], rows));
+        }
+        const c = r.compute;
+        console.log(`compute: ${c.policySamples} step samples, ${c.policyTokens} policy tokens, ${c.verifierCalls} verifier calls, ${c.verifierTokens} verifier tokens`);
+      } finally {
+        await backends.close();
+      }
+    });
+
+  withRunOptions(
+    program
+      .command('study')
+      .description('sweep the prover K and alpha of beam (PAV) as the paper did, and report which wins'),
+  )
+    .option('--ks <list>', 'prover K values' + d(DEFAULT_STUDY.ks), intList('--ks'))
+    .option('--alphas <list>', 'alpha values (0 = PRM)' + d(DEFAULT_STUDY.alphas), (v: string) => list(v).map(float('--alphas')))
+    .option('--study-budgets <list>', 'beam widths' + d(DEFAULT_STUDY.budgets), intList('--study-budgets'))
+    .action(async (flags: RunFlags & { ks?: number[]; alphas?: number[]; studyBudgets?: number[] }) => {
+      const config = resolveRunConfig({ ...flags, problems: flags.problems ?? 200 });
+      const study = { ks: flags.ks ?? DEFAULT_STUDY.ks, alphas: flags.alphas ?? DEFAULT_STUDY.alphas, budgets: flags.studyBudgets ?? DEFAULT_STUDY.budgets };
+      const result = await runStudy(config, study);
+      console.log(formatStudy(result, study));
+    });
+
+  program
+    .command('serve-policy')
+    .description('serve the embedded benchmark\'s policy as an OpenAI-compatible completions server on loopback')
+    .option('--port <n>', 'port (default: a free one)', int('--port'))
+    .option('--problems <n>', 'problems in the suite' + d(defaults.benchmark.problems), int('--problems'))
+    .option('--suite-seed <n>', 'seed of the suite' + d(defaults.benchmark.seed), int('--suite-seed'))
+    .option('--gamma <x>', 'policy mu_gamma' + d(defaults.policy.gamma), float('--gamma'))
+    .action(async (flags: { port?: number; problems?: number; suiteSeed?: number; gamma?: number }) => {
+      const table = new ProblemTable(generateSuite({ size: flags.problems ?? defaults.benchmark.problems, seed: flags.suiteSeed ?? defaults.benchmark.seed }));
+      const codec = toyStepCodec(table.vocab);
+      const server = await createPolicyServer({
+        policy: new ToyPolicy(table, { gamma: flags.gamma ?? defaults.policy.gamma }),
+        ...codec,
+        parsePrompt: (p) => parseStepPrompt(p, codec.parseStep),
+        port: flags.port ?? 0,
+      });
+      console.log(`serving ${table.size} problems at ${server.url} (POST /v1/completions, GET /v1/models); Ctrl-C stops`);
+      const stop = () => void server.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 
   return program;
