@@ -146,7 +146,32 @@ Napi::Value EffectiveRewards(const Napi::CallbackInfo& info) {
     pp = a.floatsLike("proverParent", q, "q");
   }
   bool cuda = a.cuda();
-  Napi::TypedArray out = NewFloatLike(a.env, q, q.size);
+  // An optional caller-owned output: beam search calls this every depth, and a fresh multi-MB
+  // output costs more in allocation and page faults than the whole computation.
+  Napi::TypedArray out;
+  if (a.has("out")) {
+    FloatArray o = a.floatsLike("out", q, "q");
+    if (o.size != q.size)
+      throw ToJsError(a.env, pav::ErrorKind::Range, pav::code::kLengthMismatch,
+                      "out has length " + std::to_string(o.size) + " but q has length " + std::to_string(q.size));
+    const size_t ob = o.size * (o.is64 ? 8 : 4), fb = q.is64 ? 8 : 4;
+    const struct { const char* name; const void* p; size_t bytes; } ins[] = {
+        {"q", q.data, q.size * fb},
+        {"parentIndex", parentIndex.data, parentIndex.size * 4},
+        {"parentQ", parentQ.data, parentQ.size * fb},
+        {"proverChild", pc.data, pc.size * fb},
+        {"proverParent", pp.data, pp.size * fb}};
+    for (const auto& in : ins) {
+      auto lo = static_cast<const char*>(o.data), hi = lo + ob;
+      auto ilo = static_cast<const char*>(in.p), ihi = ilo + in.bytes;
+      if (ob && in.bytes && lo < ihi && ilo < hi)
+        throw ToJsError(a.env, pav::ErrorKind::Range, pav::code::kInvalidArg,
+                        std::string("out must not share memory with ") + in.name);
+    }
+    out = a.o.Get("out").As<Napi::TypedArray>();
+  } else {
+    out = NewFloatLike(a.env, q, q.size);
+  }
   void* od = MutableData(out);
   return RunOp(a.env, a.async(), a.keep, [=] {
     by_kind(q.is64, [&](auto tag) {

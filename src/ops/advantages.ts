@@ -41,6 +41,7 @@ export interface AdvantagesBinding {
       K: number;
       proverChild?: FloatArray;
       proverParent?: FloatArray;
+      out?: FloatArray;
     } & NativeCall,
   ): FloatArray | Promise<FloatArray>;
   denseRewards(
@@ -153,6 +154,12 @@ export interface EffectiveRewardsOptions<A extends FloatArray = FloatArray> exte
   proverChild?: FloatArray;
   /** The prover's value per parent (gathered through parentIndex like parentQ). */
   proverParent?: FloatArray;
+  /**
+   * Write the rewards here instead of a new array (same kind and length as q, sharing no memory
+   * with any input) and return it. For hot loops: a fresh multi-MB output costs more than the op.
+   * With the async variant, do not touch it until the promise settles.
+   */
+  out?: SameKind<A>;
 }
 
 function effCall(o: EffectiveRewardsOptions, async: boolean) {
@@ -165,7 +172,7 @@ function effCall(o: EffectiveRewardsOptions, async: boolean) {
   if ((opts.proverChild === undefined) !== (opts.proverParent === undefined))
     throw new PavTypeError('proverChild and proverParent must be given together');
   const device = resolveDevice(o.device, q.length);
-  const call = { q, parentIndex, parentQ, alpha, K, device, async };
+  const call = { q, parentIndex, parentQ, alpha, K, device, async, ...(opts.out === undefined ? {} : { out: requireLike('out', opts.out, q, 'q') }) };
   if (opts.proverChild === undefined) return native().effectiveRewards(call);
   const proverChild = requireLike('proverChild', opts.proverChild, q, 'q');
   const proverParent = requireLike('proverParent', opts.proverParent, q, 'q');

@@ -102,6 +102,22 @@ describe.each(kinds)('advantage ops match the reference (%s)', (kind) => {
     }
   });
 
+  it('effectiveRewards writes into a caller-owned out array', async () => {
+    const r = rng(9);
+    const n = 500;
+    const o = { q: make(kind, n, () => r.next()), parentIndex: Uint32Array.from({ length: n }, () => r.int(7)), parentQ: make(kind, 7, () => r.next()), alpha: 0.5, K: 4 };
+    const out = make(kind, n, () => 0);
+    expect(effectiveRewards({ ...o, out } as never)).toBe(out);
+    expectClose(out, ref.effectiveRewards(o));
+    out.fill(0);
+    expect(await effectiveRewardsAsync({ ...o, out } as never)).toBe(out);
+    expectClose(out, ref.effectiveRewards(o));
+    expect(() => effectiveRewards({ ...o, out: o.q } as never)).toThrow(expect.objectContaining({ code: 'ERR_PAV_INVALID_ARG' }));
+    expect(() => effectiveRewards({ ...o, out: make(kind, n + 1, () => 0) } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_PAV_LENGTH_MISMATCH' }),
+    );
+  });
+
   it('K defaults to 4 for effectiveRewards', () => {
     const o = { q: make(kind, 3, (i) => i / 4), parentIndex: new Uint32Array([0, 0, 0]), parentQ: make(kind, 1, () => 0.3), alpha: 0.5 };
     expectClose(effectiveRewards(o), ref.effectiveRewards({ ...o, K: 4 }));

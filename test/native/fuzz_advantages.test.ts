@@ -27,7 +27,7 @@ function rng(seed: number): R {
   return { next, int, pick: (a) => a[int(a.length)] };
 }
 
-type Role = 'unit' | 'finite' | 'offsets' | 'tokOffsets' | 'index' | 'keys';
+type Role = 'unit' | 'finite' | 'offsets' | 'tokOffsets' | 'index' | 'keys' | 'out';
 interface Field {
   name: string;
   role: Role;
@@ -93,6 +93,7 @@ const ops: Op[] = [
       { name: 'parentQ', role: 'unit', float: 'like', resizable: (o) => o.proverParent !== undefined },
       { name: 'proverChild', role: 'unit', float: 'like', optional: true },
       { name: 'proverParent', role: 'unit', float: 'like', optional: true },
+      { name: 'out', role: 'out', float: 'like', optional: true },
     ],
     scalars: ['Kopt', 'alpha', 'device'],
     base: (r) => {
@@ -107,6 +108,7 @@ const ops: Op[] = [
         K: r.pick([undefined, 1, 4, 9]),
       };
       if (r.next() < 0.5) Object.assign(o, { proverChild: F(f64, n, () => r.next()), proverParent: F(f64, m, () => r.next()) });
+      if (r.next() < 0.3) o.out = F(f64, n, () => 0);
       return o;
     },
     raw: (b, o) => b.effectiveRewards(o as never),
@@ -374,6 +376,20 @@ const corruptions: Record<string, Corruption> = {
     const a = o[f.name] as ArrayBufferView;
     structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
     return [C.TYPE];
+  },
+  aliasOut: (op, o, r) => {
+    if (op.name !== 'effectiveRewards') return null;
+    const q = o.q as Float32Array | Float64Array;
+    const choices: unknown[] = [q];
+    if (o.proverChild) choices.push(o.proverChild);
+    // a view sharing q's buffer but starting one element later (partial overlap)
+    const Ctor = q.constructor as Float64ArrayConstructor;
+    const big = new Ctor(q.length + 1).fill(0.5);
+    o.q = big.subarray(0, q.length);
+    choices.push(big.subarray(0, q.length));
+    if (q.length >= 2) choices.push(big.subarray(1));
+    o.out = r.pick(choices.map((c) => (c === q ? o.q : c)));
+    return [C.ARG];
   },
   notAnObject: (op, o) => {
     if (op.name === 'bokTransform') return null;
