@@ -139,44 +139,59 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     const nChildren = parents.length * samplesPerBeam;
     const childSteps: S[][] = new Array(nChildren);
     const parentIndex = new Uint32Array(nChildren);
+    const childProblems = new Uint32Array(nChildren);
     for (let r = 0; r < parents.length; r++) {
       const c = active[parentProblem[r]].result.compute;
-      c.policyCalls += 1;
+      const prefix = parents[r].steps;
+      const h = prefix.length;
+      let tokens = 0;
       for (let j = 0; j < samplesPerBeam; j++) {
         const i = r * samplesPerBeam + j;
-        childSteps[i] = [...parents[r].steps, gen.steps[i]];
+        // Children are the hot allocation of the engine: build each at its final size.
+        const child: S[] = new Array(h + 1);
+        for (let t = 0; t < h; t++) child[t] = prefix[t];
+        child[h] = gen.steps[i];
+        childSteps[i] = child;
         parentIndex[i] = r;
-        c.policySamples += 1;
-        c.policyTokens += gen.tokens[i];
+        childProblems[i] = reqProblems[r];
+        tokens += gen.tokens[i];
       }
+      c.policyCalls += 1;
+      c.policySamples += samplesPerBeam;
+      c.policyTokens += tokens;
     }
 
     // 2. Score every child (and with a separate prover, its prover value too).
-    const childProblems = new Uint32Array(nChildren);
-    for (let i = 0; i < nChildren; i++) childProblems[i] = reqProblems[parentIndex[i]];
     const scoreReq = { problems: childProblems, prefixes: childSteps, signal: ctx.signal };
     const [base, prov] = await timed('score', `score d${depth}`, active, () =>
       Promise.all([verifier.scorePrefixes(scoreReq), pav ? prover?.scorePrefixes(scoreReq) : undefined]),
     );
-    for (let i = 0; i < nChildren; i++) {
-      const c = active[parentProblem[parentIndex[i]]].result.compute;
-      c.verifierCalls += prov ? 2 : 1;
-      c.verifierTokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
+    for (let r = 0; r < parents.length; r++) {
+      const c = active[parentProblem[r]].result.compute;
+      let tokens = 0;
+      for (let i = r * samplesPerBeam; i < (r + 1) * samplesPerBeam; i++) tokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
+      c.verifierCalls += (prov ? 2 : 1) * samplesPerBeam;
+      c.verifierTokens += tokens;
     }
 
     // 3. Prune: one segmented call for all problems (segment = problem, DVTS groups = subtrees).
     const kept = await timed('prune', `prune d${depth}`, active, () => {
       let scores: Float64Array = base.values;
       if (pav) {
-        const parentQ = Float64Array.from(parents, (b) => b.q);
+        const parentQ = new Float64Array(parents.length);
+        const parentMu = new Float64Array(parents.length);
+        for (let r = 0; r < parents.length; r++) {
+          parentQ[r] = parents[r].q;
+          parentMu[r] = parents[r].mu;
+        }
         scores = effectiveRewards({
           q: base.values,
           parentIndex,
           parentQ,
           alpha: config.alpha,
           K: config.proverK,
-          ...(prov ? { proverChild: prov.values, proverParent: Float64Array.from(parents, (b) => b.mu) } : {}),
-        }) as Float64Array;
+          ...(prov ? { proverChild: prov.values, proverParent: parentMu } : {}),
+        });
       }
       const offsets = new Uint32Array(active.length + 1);
       for (let r = 0; r < parents.length; r++) offsets[parentProblem[r] + 1] += samplesPerBeam;
@@ -187,8 +202,8 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
         scores,
         offsets,
         k,
-        ...(config.dedupe ? { keys: BigUint64Array.from(childSteps, (st, i) => stepsKey([childProblems[i], ...st])) } : {}),
-        ...(dvts ? { groups: Uint32Array.from(parentIndex, (r) => parents[r].group) } : {}),
+        ...(config.dedupe ? { keys: dedupeKeys(childProblems, childSteps) } : {}),
+        ...(dvts ? { groups: subtreeOf(parentIndex, parents) } : {}),
       });
     });
 
@@ -233,6 +248,20 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     r.correct = task.isCorrect(s.problem, beam.steps);
   }
   return states.map((s) => s.result);
+}
+
+/** 64-bit key of (problem, prefix): equal keys are the same prefix of the same problem. */
+function dedupeKeys<S>(problems: Uint32Array, prefixes: S[][]): BigUint64Array {
+  const keys = new BigUint64Array(prefixes.length);
+  for (let i = 0; i < prefixes.length; i++) keys[i] = stepsKey([problems[i], ...prefixes[i]]);
+  return keys;
+}
+
+/** DVTS group of each child: the subtree of its parent. */
+function subtreeOf<S>(parentIndex: Uint32Array, parents: Beam<S>[]): Uint32Array {
+  const groups = new Uint32Array(parentIndex.length);
+  for (let i = 0; i < parentIndex.length; i++) groups[i] = parents[parentIndex[i]].group;
+  return groups;
 }
 
 /** The final answer: the finished trace with the highest Q^pi; else the best live beam. */

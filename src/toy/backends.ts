@@ -82,7 +82,10 @@ export class ToyPolicy implements PolicyBackend<number> {
 }
 
 function prefixLengths(prefixes: readonly (readonly number[])[]): Uint32Array {
-  return Uint32Array.from(prefixes, (p) => p.length);
+  // A plain loop: TypedArray.from with a map function is many times slower in V8.
+  const out = new Uint32Array(prefixes.length);
+  for (let i = 0; i < prefixes.length; i++) out[i] = prefixes[i].length;
+  return out;
 }
 
 export interface OracleVerifierOptions {
