@@ -1,5 +1,6 @@
 // Native advantage and aggregate ops against the plain TypeScript oracle on seeded random
 // inputs (float32 and float64, sync and async), plus the paper's within-parent ranking invariant.
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
   aggregateSteps,
@@ -230,5 +231,29 @@ describe('errors are typed and name the argument and index', () => {
 
   it.skipIf(backendInfo().cuda.devices > 0)('device cuda without a usable device is ERR_PAV_NO_GPU', () => {
     expect(() => bokTransform(new Float32Array([0.5]), 2, { device: 'cuda' })).toThrow(expect.objectContaining({ code: 'ERR_PAV_NO_GPU' }));
+  });
+});
+
+describe('worker threads', () => {
+  it('the ops load and run in a worker (per-environment state, thread-local scratch)', async () => {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const b = require(workerData.path);
+      const q = new Float64Array([0.5, 0.25]);
+      const r = b.effectiveRewards({ q, parentIndex: new Uint32Array([0, 0]), parentQ: new Float64Array([0.5]), alpha: 0.5, K: 4, device: 'cpu', async: false });
+      b.effectiveRewards({ q, parentIndex: new Uint32Array([0, 0]), parentQ: new Float64Array([0.5]), alpha: 0.5, K: 4, device: 'cpu', async: true })
+        .then((a) => parentPort.postMessage({ sync: Array.from(r), async: Array.from(a) }));
+    `;
+    const w = new Worker(code, { eval: true, workerData: { path: backendInfo().path } });
+    const msg = await new Promise<{ sync: number[]; async: number[] }>((res, rej) => {
+      w.once('message', res);
+      w.once('error', rej);
+    });
+    await w.terminate();
+    const expected = Array.from(
+      effectiveRewards({ q: new Float64Array([0.5, 0.25]), parentIndex: new Uint32Array([0, 0]), parentQ: new Float64Array([0.5]), alpha: 0.5, K: 4 }),
+    );
+    expect(msg.sync).toEqual(expected);
+    expect(msg.async).toEqual(expected);
   });
 });
