@@ -30,13 +30,13 @@ void check_per_trajectory(const char* name, size_t got, View<uint32_t> offsets) 
 // Branch-free scans that vectorise; only a failing scan pays for the indexed message.
 template <class T>
 bool all_unit(View<T> x) {
-  bool bad = false;
+  int bad = 0;  // int, not bool: GCC vectorises an int OR-reduction but not a bool one
   for (size_t i = 0; i < x.size; ++i) bad |= !((x[i] >= T(0)) & (x[i] <= T(1)));  // NaN fails both
   return !bad;
 }
 template <class T>
 bool all_finite(View<T> x) {
-  bool bad = false;
+  int bad = 0;  // int, not bool: GCC vectorises an int OR-reduction but not a bool one
   for (size_t i = 0; i < x.size; ++i) bad |= !((x[i] - x[i]) == T(0));  // NaN and +-Inf give NaN
   return !bad;
 }
@@ -61,7 +61,7 @@ void check_K(uint64_t K) {
 template <class T, uint64_t KC>
 static bool bok_loop(const T* q, size_t n, uint64_t K, T* out) {
   if (KC) K = KC;  // a compile-time K lets the compiler unroll the squarings and vectorise
-  bool bad = false;
+  int bad = 0;  // int, not bool: GCC vectorises an int OR-reduction but not a bool one
   for (size_t i = 0; i < n; ++i) {
     double v = q[i];
     bad |= !((v >= 0.0) & (v <= 1.0));  // NaN fails both comparisons
@@ -169,7 +169,7 @@ bool eff_loops(const EffectiveRewardsArgs<T>& a, T* out) {
   const size_t n = a.q.size, m = a.parentQ.size;
   const uint64_t K = KC ? KC : a.K;
   const double alpha = a.alpha;
-  bool bad = !all_unit(a.parentQ);
+  int bad = !all_unit(a.parentQ);
   const double* mu;
   std::vector<double>& scratch = parent_scratch(a.hasProver ? 0 : m);
   if (a.hasProver) {
