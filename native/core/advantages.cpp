@@ -9,16 +9,15 @@ namespace pav {
 
 namespace {
 
-std::string count_msg(const char* name, size_t got, size_t want, const char* what) {
-  return std::string(name) + " has length " + std::to_string(got) + " but " + what + " " + std::to_string(want);
-}
-
 void check_alpha(double alpha) { check_finite_scalar("alpha", alpha); }
 
 // Per-trajectory arrays must match the number of trajectories the offsets describe.
 void check_per_trajectory(const char* name, size_t got, View<uint32_t> offsets) {
   size_t T = offsets.size ? offsets.size - 1 : 0;
-  if (got != T) throw_range(count_msg(name, got, T, "offsets describes (trajectories)"), code::kLengthMismatch);
+  if (got != T)
+    throw_range(std::string(name) + " has length " + std::to_string(got) + " but offsets describes " +
+                    std::to_string(T) + " trajectories",
+                code::kLengthMismatch);
 }
 
 // Thrown only if a fused fast path and its validator disagree: a bug, not a user error.
