@@ -17,6 +17,9 @@ import { ToyPolicy } from '../toy/backends.ts';
 import { generateSuite, ProblemTable } from '../toy/task.ts';
 import { DEFAULT_STUDY, formatStudy, runStudy } from '../run/study.ts';
 import { bestOfK } from '../toy/oracle.ts';
+import { collectPavData, readPavData } from '../toy/collect.ts';
+import { fitToyPrm, writeToyPrm } from '../toy/fit.ts';
+import { LearnedVerifier, evaluateAgainstOracle, formatOracleErrorReport } from '../toy/learned.ts';
 
 const defaults = parseRunConfig({});
 
@@ -194,6 +197,69 @@ export function buildProgram(): Command {
       const study = { ks: flags.ks ?? DEFAULT_STUDY.ks, alphas: flags.alphas ?? DEFAULT_STUDY.alphas, budgets: flags.studyBudgets ?? DEFAULT_STUDY.budgets };
       const result = await runStudy(config, study);
       console.log(formatStudy(result, study));
+    });
+
+  program
+    .command('collect')
+    .description('collect PAV training data on the embedded benchmark: (prefix, Q_hat) rows as JSONL (paper section 4.2)')
+    .requiredOption('-o, --out <file>', 'JSONL output')
+    .option('--problems <n>', 'problems of the suite' + d(defaults.benchmark.problems), int('--problems'))
+    .option('--suite-seed <n>', 'seed of the suite' + d(defaults.benchmark.seed), int('--suite-seed'))
+    .option('--gamma <x>', 'rollout policy mu_gamma' + d(defaults.policy.gamma), float('--gamma'))
+    .option('--n-cov <n>', 'seed rollouts per problem (coverage) (default: 8)', int('--n-cov'))
+    .option('--n-mc <n>', 'Monte-Carlo rollouts per prefix (default: 16)', int('--n-mc'))
+    .option('--first-pit', 'also sample densely before the first pit of high-value paths (paper App. D)')
+    .option('--seed <n>', 'collection seed (default: 0)', int('--seed'))
+    .option('--threads <n>', 'native sampling threads (default: 1)', int('--threads'))
+    .action(async (f: { out: string; problems?: number; suiteSeed?: number; gamma?: number; nCov?: number; nMc?: number; firstPit?: boolean; seed?: number; threads?: number }) => {
+      const table = new ProblemTable(generateSuite({ size: f.problems ?? defaults.benchmark.problems, seed: f.suiteSeed ?? defaults.benchmark.seed }));
+      const t0 = performance.now();
+      const s = await collectPavData({
+        table,
+        gamma: f.gamma ?? defaults.policy.gamma,
+        nCov: f.nCov ?? 8,
+        nMc: f.nMc ?? 16,
+        firstPit: f.firstPit ?? false,
+        seed: f.seed ?? 0,
+        out: f.out,
+        threads: f.threads ?? 1,
+      });
+      console.log(JSON.stringify({ ...s, seconds: +((performance.now() - t0) / 1000).toFixed(2) }, null, 2));
+    });
+
+  program
+    .command('fit')
+    .description('fit the toy PRM to collected data, write it as ONNX, serve it and report its error against the exact oracle')
+    .requiredOption('--data <file>', 'JSONL from `pavsearch collect`')
+    .requiredOption('-o, --out <file>', 'ONNX output')
+    .option('--hidden <n>', 'hidden units (default: 64)', int('--hidden'))
+    .option('--epochs <n>', 'epochs (default: 20)', int('--epochs'))
+    .option('--seed <n>', 'fit seed (default: 0)', int('--seed'))
+    .option('--no-balance', 'do not balance the Q_hat < 0.5 and >= 0.5 buckets')
+    .option('--no-recalibrate', 'skip the post-fit logit recalibration')
+    .option('--problems <n>', 'problems of the evaluation suite' + d(defaults.benchmark.problems), int('--problems'))
+    .option('--suite-seed <n>', 'seed of the evaluation suite' + d(defaults.benchmark.seed), int('--suite-seed'))
+    .action(async (f: { data: string; out: string; hidden?: number; epochs?: number; seed?: number; balance: boolean; recalibrate: boolean; problems?: number; suiteSeed?: number }) => {
+      const rows = await readPavData(f.data);
+      const fit = fitToyPrm(rows, {
+        hidden: f.hidden ?? 64,
+        epochs: f.epochs ?? 20,
+        seed: f.seed ?? 0,
+        balance: f.balance,
+        recalibrate: f.recalibrate,
+        onEpoch: (e, l) => process.stderr.write(`epoch ${e + 1}: loss ${l.toFixed(5)}\n`),
+      });
+      await writeToyPrm(fit, f.out);
+      console.log(`wrote ${f.out}: ${fit.trainRows} rows, ${fit.seconds.toFixed(1)} s`);
+      const gamma = rows[0]?.prover.gamma ?? defaults.policy.gamma;
+      const table = new ProblemTable(generateSuite({ size: f.problems ?? defaults.benchmark.problems, seed: f.suiteSeed ?? defaults.benchmark.seed }));
+      const verifier = await LearnedVerifier.create(table, { modelPath: f.out, workers: 2 });
+      try {
+        const report = await evaluateAgainstOracle(verifier, table, { gamma, trainMean: fit.meanLabel });
+        console.log(`error against the exact oracle on fresh rollouts of the suite (served by onnxruntime-node):\n${formatOracleErrorReport(report)}`);
+      } finally {
+        await verifier.close();
+      }
     });
 
   program

@@ -217,30 +217,3 @@ export async function readPavData(path: string): Promise<PavDataRow[]> {
   }
   return rows;
 }
-
-async function main(): Promise<void> {
-  const { parseArgs } = await import('node:util');
-  const { values: a } = parseArgs({
-    options: {
-      out: { type: 'string' },
-      problems: { type: 'string', default: '200' },
-      'suite-seed': { type: 'string', default: '0' },
-      gamma: { type: 'string', default: '5' },
-      'n-cov': { type: 'string', default: '8' },
-      'n-mc': { type: 'string', default: '16' },
-      'first-pit': { type: 'boolean', default: false },
-      seed: { type: 'string', default: '0' },
-      threads: { type: 'string', default: '1' },
-    },
-  });
-  if (!a.out) throw new PavRangeError('--out is required');
-  const table = new ProblemTable(generateSuite({ size: Number(a.problems), seed: Number(a['suite-seed']) }));
-  const t0 = performance.now();
-  const s = await collectPavData({
-    table, gamma: Number(a.gamma), nCov: Number(a['n-cov']), nMc: Number(a['n-mc']), firstPit: a['first-pit'],
-    seed: Number(a.seed), out: a.out, threads: Number(a.threads),
-  });
-  console.log(JSON.stringify({ ...s, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) }));
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();

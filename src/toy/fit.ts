@@ -232,30 +232,3 @@ export async function writeToyPrm(fit: FitResult, path: string): Promise<string>
   await writeFile(path, toyPrmModelBytes(fit));
   return path;
 }
-
-async function main(): Promise<void> {
-  const { parseArgs } = await import('node:util');
-  const { readPavData } = await import('./collect.ts');
-  const { values: a } = parseArgs({
-    options: {
-      data: { type: 'string' },
-      out: { type: 'string' },
-      hidden: { type: 'string', default: '64' },
-      epochs: { type: 'string', default: '20' },
-      seed: { type: 'string', default: '0' },
-      'no-balance': { type: 'boolean', default: false },
-      'no-recalibrate': { type: 'boolean', default: false },
-    },
-  });
-  if (!a.data || !a.out) throw new PavRangeError('--data and --out are required');
-  const rows = await readPavData(a.data);
-  const fit = fitToyPrm(rows, {
-    hidden: Number(a.hidden), epochs: Number(a.epochs), seed: Number(a.seed),
-    balance: !a['no-balance'], recalibrate: !a['no-recalibrate'],
-    onEpoch: (e, l) => process.stderr.write(`epoch ${e + 1}: loss ${l.toFixed(5)}\n`),
-  });
-  await writeToyPrm(fit, a.out);
-  console.log(JSON.stringify({ out: a.out, rows: fit.trainRows, encoding: fit.encoding, recalibration: fit.recalibration, seconds: Number(fit.seconds.toFixed(2)) }));
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();

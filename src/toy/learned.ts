@@ -233,3 +233,32 @@ export function formatOracleErrorReport(r: OracleErrorReport): string {
     if (b.count) lines.push(`[${b.lo.toFixed(1)}, ${b.hi.toFixed(1)})`.padEnd(16) + String(b.count).padStart(8) + b.meanPredicted.toFixed(4).padStart(16) + b.meanOracle.toFixed(4).padStart(13));
   return lines.join('\n');
 }
+
+/**
+ * Error of a toy verifier against the exact oracle on fresh data: every prefix of `n` new rollouts
+ * of mu_gamma per problem (seeded apart from the collection's), scored by the verifier in one batch.
+ */
+export async function evaluateAgainstOracle(
+  verifier: VerifierBackend<number>,
+  table: ProblemTable,
+  opts: { gamma: number; n?: number; seed?: number; bins?: number; trainMean?: number },
+): Promise<OracleErrorReport> {
+  const { sampleRollouts, rolloutArrays } = await import('./sampler.ts');
+  const { valuePrefixes } = await import('./oracle.ts');
+  const n = opts.n ?? 4;
+  const all = Array.from({ length: table.size }, (_, i) => i);
+  const rollouts = rolloutArrays(
+    sampleRollouts(table, Uint32Array.from(all), all.map(() => []), { gamma: opts.gamma, n, seed: opts.seed ?? 0x5eed }),
+  );
+  const problems: number[] = [];
+  const prefixes: number[][] = [];
+  rollouts.forEach((r, k) => {
+    for (let h = 0; h <= r.length; h++) {
+      problems.push(Math.floor(k / n));
+      prefixes.push(r.slice(0, h));
+    }
+  });
+  const { values } = await verifier.scorePrefixes({ problems: Uint32Array.from(problems), prefixes });
+  const oracle = valuePrefixes(table, problems, prefixes, { gamma: opts.gamma });
+  return oracleErrorReport(values, oracle, { bins: opts.bins, trainMean: opts.trainMean });
+}
