@@ -5,9 +5,9 @@
 import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import { zeroCounters, zeroPhases, type Phase } from './compute.ts';
+import type { Phase } from './compute.ts';
 import { stepsKey } from './keys.ts';
-import type { DriverContext, ProblemResult } from './result.ts';
+import { emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { mixSeed, stringCode } from './seeds.ts';
 
 interface Beam<S> {
@@ -46,31 +46,11 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     problem: p,
     live: [],
     done: [],
-    result: {
-      problem: p,
-      id: task.problemId(p),
-      algorithm: config.algorithm,
-      score: config.score,
-      budget: config.budget,
-      trace: null,
-      answer: null,
-      value: null,
-      correct: false,
-      finished: false,
-      status: 'ok',
-      compute: zeroCounters(),
-      phases: zeroPhases(),
-    },
+    result: emptyResult(task, config, p),
   }));
 
-  // Time of a shared call, split evenly over the problems it served.
-  const timed = async <T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> => {
-    const t0 = performance.now();
-    const out = await ctx.clock.time(phase, name, ctx.lane, fn, { problems: active.length });
-    const share = (performance.now() - t0) / 1000 / Math.max(1, active.length);
-    for (const s of active) s.result.phases[phase] += share;
-    return out;
-  };
+  const timed = <T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> =>
+    timeShared(ctx, phase, name, active.map((s) => s.result), fn);
 
   // The root: value of the bare problem (the parent value of the first step under PAV).
   const rootQ = new Float64Array(states.length);

@@ -5,9 +5,9 @@ import { aggregateSteps, effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { voteAnswers } from '../ops/vote.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import { zeroCounters, zeroPhases, type Phase } from './compute.ts';
+import type { Phase } from './compute.ts';
 import { stringKey } from './keys.ts';
-import type { DriverContext, ProblemResult } from './result.ts';
+import { emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { mixSeed, stringCode } from './seeds.ts';
 import { abortError } from './beam.ts';
 
@@ -18,28 +18,8 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
   if (ctx.signal?.aborted) throw abortError(ctx.signal);
   const N = config.budget;
   const P = problems.length;
-  const results: ProblemResult<S>[] = problems.map((p) => ({
-    problem: p,
-    id: task.problemId(p),
-    algorithm: config.algorithm,
-    score: rerank ? 'pav' : 'orm',
-    budget: N,
-    trace: null,
-    answer: null,
-    value: null,
-    correct: false,
-    finished: false,
-    status: 'ok',
-    compute: zeroCounters(),
-    phases: zeroPhases(),
-  }));
-  const timed = async <T>(phase: Phase, name: string, fn: () => Promise<T> | T): Promise<T> => {
-    const t0 = performance.now();
-    const out = await ctx.clock.time(phase, name, ctx.lane, fn, { problems: P });
-    const share = (performance.now() - t0) / 1000 / Math.max(1, P);
-    for (const r of results) r.phases[phase] += share;
-    return out;
-  };
+  const results: ProblemResult<S>[] = problems.map((p) => emptyResult(task, config, p));
+  const timed = <T>(phase: Phase, name: string, fn: () => Promise<T> | T): Promise<T> => timeShared(ctx, phase, name, results, fn);
 
   // Samples do not depend on N (one seed per problem), so budgets nest: BoN-4 sees the first 4 of BoN-8.
   const problemIds = Uint32Array.from(problems);

@@ -4,10 +4,10 @@
 import { ErrorCodes, PavError, isCodedError } from '../errors.ts';
 import { runBestOfN } from './best_of_n.ts';
 import { runStepSearch } from './beam.ts';
-import { PhaseClock, zeroCounters, zeroPhases } from './compute.ts';
+import { PhaseClock } from './compute.ts';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.ts';
 import { initKeys } from './keys.ts';
-import type { Backends, DriverContext, ProblemResult, ProgressEvent } from './result.ts';
+import { emptyResult, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
 
 export interface BatchOptions {
   /** Problems in flight at once (bounds memory); split over `lanes`. */
@@ -78,22 +78,7 @@ export async function runSearchBatch<S>(
 
 function failedResult<S>(backends: Backends<S>, config: SearchConfig, problem: number, err: unknown): ProblemResult<S> {
   const reason = err instanceof Error ? `${isCodedError(err) ? err.code + ': ' : ''}${err.message}` : String(err);
-  return {
-    problem,
-    id: backends.task.problemId(problem),
-    algorithm: config.algorithm,
-    score: config.algorithm === 'best-of-n' ? 'orm' : config.algorithm === 'pav-rerank' ? 'pav' : config.score,
-    budget: config.budget,
-    trace: null,
-    answer: null,
-    value: null,
-    correct: false,
-    finished: false,
-    status: 'failed',
-    error: reason,
-    compute: zeroCounters(),
-    phases: zeroPhases(),
-  };
+  return { ...emptyResult(backends.task, config, problem), status: 'failed', error: reason };
 }
 
 export interface SolveOptions {

@@ -1,6 +1,6 @@
 // What one search of one problem produced, and the context a driver runs in.
 import type { PolicyBackend, TaskAdapter, VerifierBackend } from './backends.ts';
-import type { ComputeCounters, PhaseClock, PhaseTimes } from './compute.ts';
+import { zeroCounters, zeroPhases, type ComputeCounters, type Phase, type PhaseClock, type PhaseTimes } from './compute.ts';
 import type { Algorithm, SearchConfig } from './config.ts';
 
 export type ResultStatus = 'ok' | 'deadline' | 'failed';
@@ -57,4 +57,45 @@ export interface DriverContext<S> extends Backends<S> {
   /** performance.now() time after which the driver stops and returns the best so far. */
   deadline?: number;
   onProgress?: (e: ProgressEvent) => void;
+}
+
+/** Which score chose the answer: best-of-N uses the ORM, PAV rerank the PAV, beam and DVTS their setting. */
+export function scoreKindOf(config: SearchConfig): ProblemResult<unknown>['score'] {
+  if (config.algorithm === 'best-of-n') return 'orm';
+  if (config.algorithm === 'pav-rerank') return 'pav';
+  return config.score;
+}
+
+/** A result with nothing found yet; drivers fill it in. */
+export function emptyResult<S>(task: TaskAdapter<S>, config: SearchConfig, problem: number): ProblemResult<S> {
+  return {
+    problem,
+    id: task.problemId(problem),
+    algorithm: config.algorithm,
+    score: scoreKindOf(config),
+    budget: config.budget,
+    trace: null,
+    answer: null,
+    value: null,
+    correct: false,
+    finished: false,
+    status: 'ok',
+    compute: zeroCounters(),
+    phases: zeroPhases(),
+  };
+}
+
+/** Time a call shared by several problems, splitting its duration evenly over their results. */
+export async function timeShared<S, T>(
+  ctx: DriverContext<S>,
+  phase: Phase,
+  name: string,
+  served: readonly ProblemResult<S>[],
+  fn: () => Promise<T> | T,
+): Promise<T> {
+  const t0 = performance.now();
+  const out = await ctx.clock.time(phase, name, ctx.lane, fn, { problems: served.length });
+  const share = (performance.now() - t0) / 1000 / Math.max(1, served.length);
+  for (const r of served) r.phases[phase] += share;
+  return out;
 }

@@ -17,6 +17,7 @@ import type {
 import { valuePrefixes, valuePrefixesAsync } from './oracle.ts';
 import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync } from './sampler.ts';
 import { isSolved, renderTokens, type ProblemTable } from './task.ts';
+import { fmix32 } from '../search/seeds.ts';
 
 /** Batches at least this large (samples or prefixes) run on the libuv pool; smaller ones inline. */
 export const TOY_ASYNC_MIN = 4096;
@@ -128,15 +129,6 @@ export class OracleVerifier implements VerifierBackend<number> {
 }
 
 // ---- fixed per-prefix noise ----
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 function hashLane(seed: number, lane: number, problem: number, prefix: readonly number[]): number {
   let h = fmix32((seed ^ Math.imul(lane + 1, 0x9e3779b9)) >>> 0);
