@@ -36,9 +36,11 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
   const dvts = config.algorithm === 'dvts';
   if (config.algorithm !== 'beam' && !dvts) throw new PavError(`runStepSearch cannot run ${config.algorithm}`, ErrorCodes.INTERNAL);
   // Beam: B live beams share one pool of B slots. DVTS: N / width subtrees, one beam each.
-  const subtrees = dvts ? Math.max(1, Math.floor(config.budget / config.dvtsWidth)) : 1;
+  // A budget below the subtree width runs one subtree of the budget's width (N candidates a step).
+  const width = Math.min(config.dvtsWidth, config.budget);
+  const subtrees = dvts ? Math.max(1, Math.floor(config.budget / width)) : 1;
   const capacity = dvts ? subtrees : config.budget;
-  const samplesPerBeam = dvts ? config.dvtsWidth : config.expansions;
+  const samplesPerBeam = dvts ? width : config.expansions;
   const pav = config.score === 'pav';
   const algoCode = stringCode(config.algorithm);
 

@@ -18,7 +18,7 @@ export const searchConfigSchema = z
     alpha: z.number().finite().default(0.5).describe('weight of the prover advantage'),
     /** Best-of-K prover of the base verifier's values (paper App. D, K = 4 was best). */
     proverK: z.number().int().min(1).max(1024).default(4).describe('K of the Best-of-K prover'),
-    /** Width of one DVTS subtree (candidates per subtree per step); subtrees = budget / dvtsWidth. */
+    /** Width of one DVTS subtree (candidates per subtree per step); subtrees = budget / width, width = min(dvtsWidth, budget). */
     dvtsWidth: z.number().int().min(1).default(4).describe('candidates per DVTS subtree'),
     /** How best-of-N picks among its samples. */
     selection: z.enum(['max', 'weighted', 'majority']).default('max').describe('best-of-n selection'),

@@ -23,6 +23,7 @@ describe('search engine against the one-problem reference', () => {
     { algorithm: 'beam', budget: 3, expansions: 2, score: 'pav', alpha: 2, proverK: 1, seed: 9 },
     { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'pav' },
     { algorithm: 'dvts', budget: 6, dvtsWidth: 2, score: 'prm' },
+    { algorithm: 'dvts', budget: 2, dvtsWidth: 4, score: 'pav' },
   ];
   for (const input of cases) {
     it(`${JSON.stringify(input)} chooses exactly the reference's traces`, async () => {

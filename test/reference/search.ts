@@ -16,9 +16,10 @@ interface RefBeam {
 /** Beam search or DVTS on one problem; returns the chosen trace. */
 export async function referenceStepSearch(b: Backends<number>, c: SearchConfig, p: number): Promise<number[] | null> {
   const dvts = c.algorithm === 'dvts';
-  const subtrees = dvts ? Math.max(1, Math.floor(c.budget / c.dvtsWidth)) : 1;
+  const width = Math.min(c.dvtsWidth, c.budget);
+  const subtrees = dvts ? Math.max(1, Math.floor(c.budget / width)) : 1;
   const capacity = dvts ? subtrees : c.budget;
-  const n = dvts ? c.dvtsWidth : c.expansions;
+  const n = dvts ? width : c.expansions;
   const code = stringCode(c.algorithm);
   let root = 0;
   if (c.score === 'pav') root = (await b.verifier.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [[]] })).values[0];
