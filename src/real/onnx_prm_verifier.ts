@@ -1,0 +1,386 @@
+// VerifierBackend<string> over a process reward model exported from Hugging Face to ONNX
+// (input_ids, attention_mask int64 [B, T] in; logits float [B, T, C] out), tokenized offline from its
+// tokenizer.json and run in the verifier pool (piscina workers, one onnxruntime session each, dynamic
+// batching). A prefix is rendered with a template in which every step is followed by the step tag;
+// the probability that a step is good is read at that step's tag position, either from a
+// classification head (C labels, softmax, one positive label) or from an LM head (C = vocabulary:
+// softmax over the two label token ids). One forward pass scores every step of a prefix.
+//
+// Shapes and padding. Sequences are right-padded (pad id, mask 0) to a multiple of `padMultiple`
+// tokens, so prefixes of similar length share a sequence length and the pool's batcher, which merges
+// only equal lengths, coalesces them across concurrent calls. Right padding leaves the positions of
+// real tokens unchanged (a causal model gives them the same logits as unpadded).
+//
+// Truncation. A sequence longer than `maxLength` keeps its last `maxLength` tokens ('left', the
+// default): the system prompt and problem go first, then the earliest steps, while the last steps and
+// their tags stay; a step whose tag was cut has value NaN in stepValues(). 'error' refuses instead.
+//
+// Empty prefix. A PRM scores steps, and a prefix without steps has no tag position: it gets
+// `emptyPrefixValue` (default 0.5) without a model call, and 0 tokens. The engine asks for it as the
+// root value under PAV, where only differences between consecutive values matter for the first step.
+import { basename } from 'node:path';
+import { BackendError, ConfigError, ErrorCodes, PavError, PavRangeError } from '../errors.ts';
+import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
+import { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from '../verifier/pool.ts';
+import { HfTokenizer } from './hf_tokenizer.ts';
+import type { TextProblem } from './problems.ts';
+import { plainInput, qwenPrmInput } from './vllm_pooling_verifier.ts';
+
+/** How the model's per-token logits turn into P(step is good) at a tag position. */
+export type PrmHead =
+  | {
+      /** A token-classification head: logits [B, T, C] over C labels (Qwen2.5-Math-PRM: C = 2, [bad, good]). */
+      kind: 'classification';
+      /** Label whose probability is the step's value (default 1). */
+      positiveIndex?: number;
+      /** 'softmax' over the C labels (default), or 'sigmoid' of the positive label's logit alone. */
+      activation?: 'softmax' | 'sigmoid';
+    }
+  | {
+      /** A language-model head: logits [B, T, V]; softmax over the good and bad label tokens only (Math-Shepherd). */
+      kind: 'lm';
+      goodTokenId?: number;
+      badTokenId?: number;
+      /** Label tokens as text, looked up in the tokenizer when the ids are not given. */
+      goodToken?: string;
+      badToken?: string;
+    };
+
+/** A template from strings: `prefix` with {problem}, `step` with {step}, {tag} and optionally {index} (1-based). */
+export interface PrmTemplateSpec {
+  prefix: string;
+  step: string;
+  /** Between rendered steps (default ''). */
+  separator?: string;
+  /** After the last step (default ''). */
+  suffix?: string;
+}
+
+export type PrmTemplateFn = (problem: string, steps: readonly string[], stepTag: string) => string;
+
+/**
+ * 'qwen-prm': Qwen2.5-Math-PRM's chat format (system prompt, problem as the user turn, steps each
+ * followed by the tag as the assistant turn). 'math-shepherd': "<problem> Step 1: <step> <tag>\nStep 2: ..."
+ * (a step that already starts with "Step k:" keeps it). 'plain': problem, newline, steps each followed
+ * by the tag.
+ */
+export type PrmTemplate = 'qwen-prm' | 'math-shepherd' | 'plain' | PrmTemplateSpec | PrmTemplateFn;
+
+export interface OnnxPrmVerifierOptions {
+  /** The exported .onnx file (external-data files beside it are found by onnxruntime). */
+  modelPath: string;
+  /** The model's tokenizer.json (a tokenizer_config.json beside it is read when present). */
+  tokenizerPath: string;
+  /** Problem per problem index (TextProblem or its text). */
+  problems: readonly (TextProblem | string)[];
+  template?: PrmTemplate;
+  /** Text after each step whose position is read (default Qwen's "<extra_0>"). */
+  stepTag?: string;
+  /** Id of the tag when its text does not encode to one token by itself (Math-Shepherd: 12902). */
+  stepTagId?: number;
+  /** Default { kind: 'classification', positiveIndex: 1 }. */
+  head?: PrmHead;
+  /** Longest sequence fed to the model (default 4096). */
+  maxLength?: number;
+  /** 'left' (default): keep the last maxLength tokens; 'error': a PavRangeError. */
+  truncation?: 'left' | 'error';
+  /** Sequence lengths are rounded up to a multiple of this (default 64); 1 turns bucketing off. */
+  padMultiple?: number;
+  /** Id written at padded positions (masked out; default 0). */
+  padTokenId?: number;
+  /** Value of a prefix without steps (default 0.5). */
+  emptyPrefixValue?: number;
+  /** Pool settings (ignored with `pool`). maxBatchRows defaults to 64 here: rows are long sequences. */
+  workers?: number;
+  intraOpThreads?: number;
+  maxBatchRows?: number;
+  maxWaitMs?: number;
+  executionProviders?: readonly string[];
+  inputNames?: readonly [string, string];
+  /** Output holding the logits (default the model's first output). */
+  outputName?: string;
+  /** A pool already serving this model (it is not closed by close()). */
+  pool?: VerifierPool;
+  name?: string;
+}
+
+/** One rendered, tokenized prefix. */
+export interface EncodedPrefix {
+  /** Token ids fed to the model (after truncation). */
+  ids: Int32Array;
+  /** Position in `ids` of each step's tag, per step; -1 where truncation cut it. */
+  tagPositions: Int32Array;
+  /** Tokens dropped from the left by truncation. */
+  truncated: number;
+}
+
+const DEFAULT_MAX_LENGTH = 4096;
+const DEFAULT_PAD_MULTIPLE = 64;
+
+export function mathShepherdInput(problem: string, steps: readonly string[], stepTag: string): string {
+  const body = steps.map((s, i) => {
+    const t = s.trim();
+    return `${/^step\s*\d+\s*:/i.test(t) ? t : `Step ${i + 1}: ${t}`} ${stepTag}`;
+  });
+  return `${problem} ${body.join('\n')}`;
+}
+
+/** The template as a function; a string spec is checked for its placeholders (errors name the key). */
+export function templateFn(t: PrmTemplate | undefined): PrmTemplateFn {
+  if (t === undefined || t === 'qwen-prm') return qwenPrmInput;
+  if (t === 'plain') return plainInput;
+  if (t === 'math-shepherd') return mathShepherdInput;
+  if (typeof t === 'function') return t;
+  if (typeof t !== 'object' || t === null) throw new ConfigError(`template must be 'qwen-prm', 'math-shepherd', 'plain' or { prefix, step, separator, suffix }, got ${JSON.stringify(t)}`);
+  if (typeof t.prefix !== 'string' || !t.prefix.includes('{problem}')) throw new ConfigError('template.prefix must be a string containing {problem}');
+  if (typeof t.step !== 'string' || !t.step.includes('{step}') || !t.step.includes('{tag}'))
+    throw new ConfigError('template.step must be a string containing {step} and {tag}');
+  const fill = (s: string, vars: Record<string, string>) => s.replace(/\{(problem|step|tag|index)\}/g, (m, k: string) => vars[k] ?? m);
+  const sep = t.separator ?? '';
+  const suffix = t.suffix ?? '';
+  return (problem, steps, tag) =>
+    fill(t.prefix, { problem }) + steps.map((step, i) => fill(t.step, { step, tag, index: String(i + 1) })).join(sep) + suffix;
+}
+
+function softmaxAt(logits: Float32Array, base: number, C: number, k: number): number {
+  let mx = -Infinity;
+  for (let c = 0; c < C; c++) if (logits[base + c] > mx) mx = logits[base + c];
+  let z = 0;
+  for (let c = 0; c < C; c++) z += Math.exp(logits[base + c] - mx);
+  return Math.exp(logits[base + k] - mx) / z;
+}
+
+interface ResolvedHead {
+  kind: 'classification' | 'lm';
+  positive: number;
+  /** lm: the bad label's column. */
+  negative: number;
+  sigmoid: boolean;
+}
+
+export class OnnxPrmVerifier implements VerifierBackend<string> {
+  readonly name: string;
+  readonly tokenizer: HfTokenizer;
+  readonly pool: VerifierPool;
+  readonly stepTag: string;
+  readonly stepTagId: number;
+  readonly maxLength: number;
+  readonly padMultiple: number;
+  /** Columns of the logits output per position (labels, or the vocabulary), read from a probe run. */
+  readonly outputColumns: number;
+  private readonly head: ResolvedHead;
+  private readonly template: PrmTemplateFn;
+  private readonly problemText: (p: number) => string;
+  private readonly opts: OnnxPrmVerifierOptions;
+  private readonly ownsPool: boolean;
+
+  private constructor(o: OnnxPrmVerifierOptions, tok: HfTokenizer, tagId: number, head: ResolvedHead, pool: VerifierPool, columns: number) {
+    this.opts = o;
+    this.name = o.name ?? `onnx-prm:${basename(o.modelPath)}`;
+    this.tokenizer = tok;
+    this.stepTag = o.stepTag ?? '<extra_0>';
+    this.stepTagId = tagId;
+    this.head = head;
+    this.pool = pool;
+    this.ownsPool = !o.pool;
+    this.outputColumns = columns;
+    this.maxLength = o.maxLength ?? DEFAULT_MAX_LENGTH;
+    this.padMultiple = o.padMultiple ?? DEFAULT_PAD_MULTIPLE;
+    this.template = templateFn(o.template);
+    const problems = o.problems;
+    this.problemText = (p) => {
+      const x = problems[p];
+      if (x === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);
+      return typeof x === 'string' ? x : x.problem;
+    };
+  }
+
+  /** Load the tokenizer, start the pool, and check the model's output against the head with one probe row. */
+  static async create(o: OnnxPrmVerifierOptions): Promise<OnnxPrmVerifier> {
+    const posInt = (v: number | undefined, key: string, min: number) => {
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new ConfigError(`${key} must be an integer >= ${min}, got ${v}`);
+    };
+    posInt(o.maxLength, 'maxLength', 2);
+    posInt(o.padMultiple, 'padMultiple', 1);
+    posInt(o.padTokenId, 'padTokenId', 0);
+    posInt(o.stepTagId, 'stepTagId', 0);
+    if (o.truncation !== undefined && o.truncation !== 'left' && o.truncation !== 'error') throw new ConfigError(`truncation must be 'left' or 'error', got ${JSON.stringify(o.truncation)}`);
+    const empty = o.emptyPrefixValue ?? 0.5;
+    if (!(empty >= 0 && empty <= 1)) throw new ConfigError(`emptyPrefixValue must be in [0, 1], got ${o.emptyPrefixValue}`);
+    if (!o.modelPath) throw new ConfigError('modelPath is required (the PRM exported to ONNX)');
+    if (!o.tokenizerPath) throw new ConfigError('tokenizerPath is required (the model\'s tokenizer.json)');
+    templateFn(o.template);
+    const tag = o.stepTag ?? '<extra_0>';
+    if (tag === '') throw new ConfigError('stepTag must not be empty');
+
+    const tok = HfTokenizer.load(o.tokenizerPath);
+    const tagId = o.stepTagId ?? tok.singleId(tag, 'stepTag');
+    const h = o.head ?? { kind: 'classification' };
+    let head: ResolvedHead;
+    if (h.kind === 'classification') {
+      const k = h.positiveIndex ?? 1;
+      posInt(k, 'head.positiveIndex', 0);
+      head = { kind: 'classification', positive: k, negative: -1, sigmoid: h.activation === 'sigmoid' };
+    } else if (h.kind === 'lm') {
+      const good = h.goodTokenId ?? (h.goodToken !== undefined ? tok.singleId(h.goodToken, 'head.goodToken') : undefined);
+      const bad = h.badTokenId ?? (h.badToken !== undefined ? tok.singleId(h.badToken, 'head.badToken') : undefined);
+      if (good === undefined || bad === undefined) throw new ConfigError('head kind "lm" needs goodTokenId and badTokenId (or goodToken and badToken)');
+      posInt(good, 'head.goodTokenId', 0);
+      posInt(bad, 'head.badTokenId', 0);
+      if (good === bad) throw new ConfigError(`head.goodTokenId and head.badTokenId are the same id (${good})`);
+      head = { kind: 'lm', positive: good, negative: bad, sigmoid: false };
+    } else {
+      throw new ConfigError(`head.kind must be 'classification' or 'lm', got ${JSON.stringify((h as { kind?: unknown }).kind)}`);
+    }
+
+    const poolOpts: VerifierPoolOptions = {
+      modelPath: o.modelPath,
+      workers: o.workers ?? 1,
+      intraOpThreads: o.intraOpThreads,
+      maxBatchRows: o.maxBatchRows ?? 64,
+      maxWaitMs: o.maxWaitMs ?? 2,
+      executionProviders: o.executionProviders,
+      inputNames: o.inputNames,
+      outputName: o.outputName,
+    };
+    const pool = o.pool ?? (await createVerifierPool(poolOpts));
+    try {
+      const outputName = o.outputName ?? pool.outputNames[0];
+      // Probe: one row of two tag tokens. A per-token output holds 2*C values; anything else is not
+      // a [B, T, C] logits tensor.
+      const T = 2;
+      const out = await pool.run(BigInt64Array.of(BigInt(tagId), BigInt(tagId)), BigInt64Array.of(1n, 1n), 1, T);
+      if (out.length % T !== 0 || out.length < T)
+        throw new ConfigError(`${o.modelPath}: output ${outputName} has ${out.length} values for a [1, ${T}] input; expected per-token logits [batch, seq, C] (set outputName if the logits are another output)`);
+      const C = out.length / T;
+      if (head.kind === 'classification') {
+        if (head.positive >= C) throw new ConfigError(`head.positiveIndex ${head.positive} is out of range: ${o.modelPath} output ${outputName} has ${C} labels per position`);
+        if (C === 1 && !head.sigmoid) throw new ConfigError(`${o.modelPath} output ${outputName} has one logit per position: set head.activation to 'sigmoid'`);
+      } else {
+        const top = Math.max(head.positive, head.negative);
+        if (top >= C) throw new ConfigError(`head label token id ${top} is out of range: ${o.modelPath} output ${outputName} has ${C} columns per position (is it an LM head? use kind 'classification' for a label head)`);
+      }
+      return new OnnxPrmVerifier(o, tok, tagId, head, pool, C);
+    } catch (e) {
+      if (!o.pool) await pool.close({ drain: false });
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError(`${o.modelPath}: probe run failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** The text the model reads for a prefix (occurrences of the tag inside the problem or steps are removed). */
+  input(problem: number, steps: readonly string[]): string {
+    const strip = (s: string) => (s.includes(this.stepTag) ? s.split(this.stepTag).join('') : s);
+    return this.template(strip(this.problemText(problem)), steps.map(strip), this.stepTag);
+  }
+
+  /** Tokenize a prefix and locate its step tags; truncate per the options. */
+  encode(problem: number, steps: readonly string[]): EncodedPrefix {
+    const all = this.tokenizer.encode(this.input(problem, steps));
+    const tag = this.stepTagId;
+    const found: number[] = [];
+    for (let i = 0; i < all.length; i++) if (all[i] === tag) found.push(i);
+    if (found.length !== steps.length)
+      throw new BackendError(
+        `problem ${this.problemId(problem)}: the input has ${found.length} step tags (id ${tag}, ${JSON.stringify(this.stepTag)}) for ${steps.length} steps; ` +
+          `check stepTag/stepTagId and the template against ${this.opts.tokenizerPath}`,
+        false,
+      );
+    let cut = 0;
+    if (all.length > this.maxLength) {
+      if ((this.opts.truncation ?? 'left') === 'error')
+        throw new PavRangeError(`problem ${this.problemId(problem)}: ${all.length} tokens exceed maxLength ${this.maxLength} (truncation: 'error')`);
+      cut = all.length - this.maxLength;
+    }
+    const ids = Int32Array.from(cut ? all.slice(cut) : all);
+    const tagPositions = Int32Array.from(found, (p) => (p >= cut ? p - cut : -1));
+    return { ids, tagPositions, truncated: cut };
+  }
+
+  /** Padded length of a sequence of `n` tokens. */
+  paddedLength(n: number): number {
+    const m = this.padMultiple;
+    return Math.min(Math.max(m, Math.ceil(n / m) * m), Math.max(this.maxLength, n));
+  }
+
+  /**
+   * P(step good) of every step of each prefix, from one forward pass per prefix (batched); NaN for a
+   * step whose tag truncation cut. Also the tokens read per prefix.
+   */
+  async stepValues(batch: ScoreRequestBatch<string>): Promise<{ values: Float64Array[]; tokens: Uint32Array }> {
+    if (batch.signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: batch.signal.reason });
+    const m = batch.problems.length;
+    if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`, ErrorCodes.LENGTH_MISMATCH);
+    const values: Float64Array[] = new Array(m);
+    const tokens = new Uint32Array(m);
+    const enc: (EncodedPrefix | undefined)[] = new Array(m);
+    const groups = new Map<number, number[]>();
+    for (let i = 0; i < m; i++) {
+      const steps = batch.prefixes[i];
+      if (steps.length === 0) {
+        values[i] = new Float64Array(0);
+        continue;
+      }
+      const e = this.encode(batch.problems[i], steps);
+      enc[i] = e;
+      tokens[i] = e.ids.length;
+      const L = this.paddedLength(e.ids.length);
+      let g = groups.get(L);
+      if (!g) groups.set(L, (g = []));
+      g.push(i);
+    }
+    const pad = BigInt(this.opts.padTokenId ?? 0);
+    await Promise.all(
+      [...groups].map(async ([L, rows]) => {
+        const ids = new BigInt64Array(rows.length * L).fill(pad);
+        const mask = new BigInt64Array(rows.length * L);
+        rows.forEach((i, r) => {
+          const e = enc[i]!.ids;
+          for (let t = 0; t < e.length; t++) {
+            ids[r * L + t] = BigInt(e[t]);
+            mask[r * L + t] = 1n;
+          }
+        });
+        const out = await this.pool.run(ids, mask, rows.length, L, { signal: batch.signal });
+        const C = out.length / (rows.length * L);
+        if (C !== this.outputColumns)
+          throw new BackendError(`${this.opts.modelPath}: output of ${out.length} values for [${rows.length}, ${L}] is not ${this.outputColumns} columns per position`, false);
+        rows.forEach((i, r) => {
+          const pos = enc[i]!.tagPositions;
+          const v = new Float64Array(pos.length);
+          for (let s = 0; s < pos.length; s++) v[s] = pos[s] < 0 ? NaN : this.probability(out, (r * L + pos[s]) * C, C);
+          values[i] = v;
+        });
+      }),
+    );
+    return { values, tokens };
+  }
+
+  async scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
+    const { values: per, tokens } = await this.stepValues(batch);
+    const empty = this.opts.emptyPrefixValue ?? 0.5;
+    const values = Float64Array.from(per, (v) => (v.length === 0 ? empty : v[v.length - 1]));
+    for (let i = 0; i < values.length; i++)
+      if (!Number.isFinite(values[i])) throw new BackendError(`${this.opts.modelPath}: non-finite value ${values[i]} for problem ${this.problemId(batch.problems[i])}`, false);
+    return { values, tokens };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.close();
+  }
+
+  private probability(out: Float32Array, base: number, C: number): number {
+    const h = this.head;
+    if (h.kind === 'lm') {
+      const g = out[base + h.positive], b = out[base + h.negative];
+      return 1 / (1 + Math.exp(b - g));
+    }
+    if (h.sigmoid) return 1 / (1 + Math.exp(-out[base + h.positive]));
+    return softmaxAt(out, base, C, h.positive);
+  }
+
+  private problemId(p: number): string {
+    const x = this.opts.problems[p];
+    return x === undefined ? String(p) : typeof x === 'string' ? String(p) : x.id;
+  }
+}

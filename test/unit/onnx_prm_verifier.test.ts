@@ -1,0 +1,258 @@
+// OnnxPrmVerifier on generated fixtures (a small byte-level BPE tokenizer.json and a random
+// transformer PRM over its vocabulary): tag positions, per-step probabilities against a direct
+// onnxruntime run and a TypeScript softmax, batching independence, bucketing, truncation, errors.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendError, ConfigError, PavRangeError } from '../../src/errors.ts';
+import { buildToyPrmMlp } from '../../src/onnx/models.ts';
+import { writeTinyPrm, type TinyPrmFiles } from '../../src/real/fixtures.ts';
+import { HfTokenizer } from '../../src/real/hf_tokenizer.ts';
+import { OnnxPrmVerifier, templateFn, type OnnxPrmVerifierOptions } from '../../src/real/onnx_prm_verifier.ts';
+import type { TextProblem } from '../../src/real/problems.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pav-onnx-prm-'));
+const problems: TextProblem[] = [
+  { id: 'p0', problem: 'What is 12 + 5?', answer: '17' },
+  { id: 'p1', problem: 'Compute 3 * 4 + 2.', answer: '14' },
+  { id: 'p2', problem: 'Let x be the number of apples with 2x + 3 = 11. Find x.', answer: '4' },
+];
+const prefixes: [number, string[]][] = [
+  [0, ['We add 12 and 5 to get 17.', 'So the answer is \\boxed{17}.']],
+  [1, ['First, multiply 3 by 4 to get 12.']],
+  [1, ['First, multiply 3 by 4 to get 12.', 'Then add 2 to get 14.', 'The answer is \\boxed{14}.']],
+  [2, ['Since 2x + 3 = 11 gives 2x = 8,', 'we get x = 4.', 'The final answer is \\boxed{4}.', 'Done.']],
+  [0, ['The sum of 12 and 5 is 17.']],
+];
+
+let cls: TinyPrmFiles;
+let lm: TinyPrmFiles;
+let v: OnnxPrmVerifier;
+let sessCls: ort.InferenceSession;
+let sessLm: ort.InferenceSession;
+
+const base = (f: TinyPrmFiles, o: Partial<OnnxPrmVerifierOptions> = {}): OnnxPrmVerifierOptions => ({
+  modelPath: f.modelPath, tokenizerPath: f.tokenizerPath, problems, workers: 1, intraOpThreads: 1, ...o,
+});
+
+/** Raw logits [T, C] of one unpadded sequence from a direct session. */
+async function rawLogits(s: ort.InferenceSession, ids: Int32Array): Promise<{ data: Float32Array; C: number }> {
+  const T = ids.length;
+  const out = await s.run({
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, T]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+  });
+  const t = out.logits;
+  return { data: t.data as Float32Array, C: Number(t.dims[2]) };
+}
+function softmax(row: ArrayLike<number>): number[] {
+  const mx = Math.max(...Array.from(row));
+  const e = Array.from(row, (x) => Math.exp(x - mx));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
+}
+const closeTo = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]), `index ${i}: ${a[i]} vs ${b[i]}`).toBeLessThan(tol);
+};
+
+beforeAll(async () => {
+  cls = await writeTinyPrm(join(dir, 'cls'));
+  lm = await writeTinyPrm(join(dir, 'lm'), { head: 'lm' });
+  v = await OnnxPrmVerifier.create(base(cls, { maxWaitMs: 20 }));
+  sessCls = await ort.InferenceSession.create(cls.modelPath, { intraOpNumThreads: 1 });
+  sessLm = await ort.InferenceSession.create(lm.modelPath, { intraOpNumThreads: 1 });
+});
+afterAll(async () => {
+  await v?.close();
+  await sessCls?.release();
+  await sessLm?.release();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tokenized input', () => {
+  it('the fixture tokenizer loads in @huggingface/tokenizers and keeps the step tag as one id', () => {
+    const tok = HfTokenizer.load(cls.tokenizerPath);
+    expect(tok.vocabSize).toBe(cls.vocab);
+    expect(cls.vocab).toBeGreaterThan(300);
+    const tag = tok.singleId('<extra_0>', 'stepTag');
+    expect(tok.encode('add 2<extra_0>So')).toContain(tag);
+    expect(tok.decode(tok.encode('What is 12 + 5?'))).toBe('What is 12 + 5?');
+  });
+
+  it('finds one tag position per step, at the tag token, after each step', () => {
+    for (const [p, steps] of prefixes) {
+      const e = v.encode(p, steps);
+      expect(e.truncated).toBe(0);
+      expect(e.tagPositions.length).toBe(steps.length);
+      const all = [...e.ids.keys()].filter((i) => e.ids[i] === v.stepTagId);
+      expect([...e.tagPositions]).toEqual(all);
+      // The tokens before tag s decode to the text up to the end of step s.
+      for (let s = 0; s < steps.length; s++) {
+        const upTo = v.tokenizer.decode([...e.ids.subarray(0, e.tagPositions[s])]);
+        expect(upTo.endsWith(steps[s])).toBe(true);
+      }
+      expect(v.tokenizer.decode([...e.ids])).toBe(v.input(p, steps));
+    }
+  });
+
+  it('removes the tag text from steps and problems so it cannot add positions', () => {
+    const e = v.encode(0, ['a step that mentions <extra_0> inside', 'next']);
+    expect(e.tagPositions.length).toBe(2);
+    expect(v.input(0, ['x<extra_0>y'])).toContain('xy<extra_0>');
+  });
+
+  it('renders the templates', () => {
+    expect(templateFn('plain')('P', ['a', 'b'], '<t>')).toBe('P\na<t>b<t>');
+    expect(templateFn('math-shepherd')('P', ['a', 'Step 2: b'], 'ки')).toBe('P Step 1: a ки\nStep 2: b ки');
+    expect(templateFn('qwen-prm')('P', ['a'], '<extra_0>')).toContain('<|im_start|>user\nP<|im_end|>\n<|im_start|>assistant\na<extra_0><|im_end|>');
+    expect(templateFn({ prefix: 'Q: {problem}\n', step: '{index}. {step}{tag}', separator: '\n', suffix: '!' })('P', ['a', 'b'], '#')).toBe('Q: P\n1. a#\n2. b#!');
+  });
+});
+
+describe('per-step probabilities', () => {
+  it('classification head: softmax of the raw logits at the tag positions, class 1', async () => {
+    const batch = { problems: Uint32Array.from(prefixes, (x) => x[0]), prefixes: prefixes.map((x) => x[1]) };
+    const { values, tokens } = await v.stepValues(batch);
+    const scored = await v.scorePrefixes(batch);
+    for (let i = 0; i < prefixes.length; i++) {
+      const e = v.encode(prefixes[i][0], prefixes[i][1]);
+      expect(tokens[i]).toBe(e.ids.length);
+      const { data, C } = await rawLogits(sessCls, e.ids);
+      expect(C).toBe(2);
+      const want = [...e.tagPositions].map((p) => softmax(data.subarray(p * C, (p + 1) * C))[1]);
+      closeTo(values[i], want, 1e-5);
+      expect(scored.values[i]).toBe(values[i][values[i].length - 1]);
+    }
+    expect([...scored.tokens]).toEqual([...tokens]);
+  });
+
+  it('LM head: softmax over the good and bad label ids only', async () => {
+    const tok = HfTokenizer.load(lm.tokenizerPath);
+    const good = tok.singleId('+', 'good'), bad = tok.singleId('-', 'bad');
+    const w = await OnnxPrmVerifier.create(base(lm, { template: 'math-shepherd', stepTag: 'ки', head: { kind: 'lm', goodToken: '+', badToken: '-' } }));
+    try {
+      expect(w.outputColumns).toBe(lm.vocab);
+      const batch = { problems: Uint32Array.from(prefixes, (x) => x[0]), prefixes: prefixes.map((x) => x[1]) };
+      const { values } = await w.stepValues(batch);
+      for (let i = 0; i < prefixes.length; i++) {
+        const e = w.encode(prefixes[i][0], prefixes[i][1]);
+        const { data, C } = await rawLogits(sessLm, e.ids);
+        const want = [...e.tagPositions].map((p) => softmax([data[p * C + good], data[p * C + bad]])[0]);
+        closeTo(values[i], want, 1e-5);
+      }
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('an empty prefix gets emptyPrefixValue and 0 tokens without a model call', async () => {
+    const before = v.pool.stats().requests;
+    const r = await v.scorePrefixes({ problems: Uint32Array.of(0, 1), prefixes: [[], []] });
+    expect([...r.values]).toEqual([0.5, 0.5]);
+    expect([...r.tokens]).toEqual([0, 0]);
+    expect(v.pool.stats().requests).toBe(before);
+  });
+});
+
+describe('batching', () => {
+  it('pads to multiples of padMultiple and groups rows by padded length', () => {
+    expect(v.paddedLength(1)).toBe(64);
+    expect(v.paddedLength(64)).toBe(64);
+    expect(v.paddedLength(65)).toBe(128);
+    expect(v.paddedLength(4095)).toBe(4096);
+  });
+
+  it('concurrent single-prefix calls coalesce and equal one-at-a-time values', async () => {
+    const one: number[] = [];
+    for (const [p, steps] of prefixes) one.push((await v.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] })).values[0]);
+    const before = v.pool.stats();
+    const reps = 4;
+    const all = await Promise.all(
+      Array.from({ length: reps }, () => prefixes.map(([p, steps]) => v.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] }))).flat(),
+    );
+    const after = v.pool.stats();
+    expect(after.coalescedBatches).toBeGreaterThan(before.coalescedBatches);
+    all.forEach((r, k) => expect(Math.abs(r.values[0] - one[k % prefixes.length])).toBeLessThan(1e-6));
+    // And one call with every prefix gives the same values again.
+    const together = await v.scorePrefixes({ problems: Uint32Array.from(prefixes, (x) => x[0]), prefixes: prefixes.map((x) => x[1]) });
+    closeTo(together.values, one, 1e-6);
+  });
+});
+
+describe('truncation', () => {
+  it("'left' keeps the last maxLength tokens: the cut steps are NaN, the rest equal a direct run on the kept tokens", async () => {
+    const [p, steps] = prefixes[3];
+    const full = v.encode(p, steps);
+    const maxLength = full.ids.length - full.tagPositions[0] - 1; // cuts everything up to and including the first tag
+    const w = await OnnxPrmVerifier.create(base(cls, { maxLength, padMultiple: 16 }));
+    try {
+      const e = w.encode(p, steps);
+      expect(e.ids.length).toBe(maxLength);
+      expect(e.truncated).toBe(full.ids.length - maxLength);
+      expect([...e.ids]).toEqual([...full.ids.subarray(e.truncated)]);
+      expect(e.tagPositions[0]).toBe(-1);
+      const { values, tokens } = await w.stepValues({ problems: Uint32Array.of(p), prefixes: [steps] });
+      expect(tokens[0]).toBe(maxLength);
+      expect(Number.isNaN(values[0][0])).toBe(true);
+      const { data } = await rawLogits(sessCls, e.ids);
+      for (let s = 1; s < steps.length; s++) expect(Math.abs(values[0][s] - softmax(data.subarray(e.tagPositions[s] * 2, e.tagPositions[s] * 2 + 2))[1])).toBeLessThan(1e-5);
+      const r = await w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] });
+      expect(r.values[0]).toBe(values[0][steps.length - 1]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("'error' refuses a long input with a PavRangeError naming the problem", async () => {
+    const w = await OnnxPrmVerifier.create(base(cls, { maxLength: 16, truncation: 'error' }));
+    try {
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(2), prefixes: [prefixes[3][1]] })).rejects.toThrow(PavRangeError);
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(2), prefixes: [prefixes[3][1]] })).rejects.toThrow(/problem p2: \d+ tokens exceed maxLength 16/);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('typed errors', () => {
+  it('missing or broken tokenizer files name the file', async () => {
+    await expect(OnnxPrmVerifier.create(base(cls, { tokenizerPath: join(dir, 'nope.json') }))).rejects.toThrow(/cannot read tokenizer file .*nope\.json/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ not json');
+    await expect(OnnxPrmVerifier.create(base(cls, { tokenizerPath: bad }))).rejects.toThrow(ConfigError);
+  });
+
+  it('a tag that is not one token names stepTag and the tokenizer', async () => {
+    await expect(OnnxPrmVerifier.create(base(cls, { stepTag: '<step>' }))).rejects.toThrow(/stepTag "<step>" is not one token in .*tokenizer\.json/);
+  });
+
+  it('a missing model, a model without per-token logits, or a missing input is a ConfigError naming the model', async () => {
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: join(dir, 'missing.onnx') }))).rejects.toThrow(/verifier model not found: .*missing\.onnx/);
+    const mlp = join(dir, 'mlp.onnx');
+    const H = 2, V = cls.vocab, L = 4;
+    await buildToyPrmMlp({ vocab: V, seqLen: L, hidden: H, w1: new Float32Array(L * V * H), b1: new Float32Array(H), w2: new Float32Array(H), b2: new Float32Array(1) }).save(mlp);
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: mlp }))).rejects.toThrow(/mlp\.onnx: output scores has 1 values for a \[1, 2\] input; expected per-token logits/);
+    await expect(OnnxPrmVerifier.create(base(cls, { inputNames: ['ids', 'attention_mask'] }))).rejects.toThrow(/prm\.onnx.*no input named ids/);
+    await expect(OnnxPrmVerifier.create(base(cls, { outputName: 'probs' }))).rejects.toThrow(/no output named probs/);
+  });
+
+  it('head settings out of range for the model output are ConfigErrors', async () => {
+    await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'classification', positiveIndex: 2 } }))).rejects.toThrow(/positiveIndex 2 is out of range: .* has 2 labels/);
+    await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'lm', goodTokenId: 100, badTokenId: 3 } }))).rejects.toThrow(/label token id 100 is out of range/);
+    await expect(OnnxPrmVerifier.create(base(lm, { head: { kind: 'lm', goodTokenId: 5 } }))).rejects.toThrow(/needs goodTokenId and badTokenId/);
+    await expect(OnnxPrmVerifier.create(base(cls, { template: { prefix: '{problem}', step: '{step}' } }))).rejects.toThrow(/template\.step must be a string containing \{step\} and \{tag\}/);
+  });
+
+  it('a template that hides the tags fails the prefix with a BackendError naming the tag', async () => {
+    const w = await OnnxPrmVerifier.create(base(cls, { template: (p, steps) => `${p}\n${steps.join('\n')}` }));
+    try {
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a']] })).rejects.toThrow(BackendError);
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a']] })).rejects.toThrow(/problem p0: the input has 0 step tags \(id \d+, "<extra_0>"\) for 1 steps/);
+    } finally {
+      await w.close();
+    }
+  });
+});
