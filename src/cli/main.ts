@@ -3,7 +3,7 @@
 // prover study (`study`).
 // Plain commander: the shared option set is added by a helper, which extra-typings cannot follow.
 import { Command, InvalidArgumentError } from 'commander';
-import { isCodedError } from '../errors.ts';
+import { ConfigError, isCodedError } from '../errors.ts';
 import { mergeConfig, parseRunConfig, readConfigFile, type RunConfig } from '../run/run_config.ts';
 import { runMainJob } from '../run/main_job.ts';
 import { formatSummary, formatTable } from '../run/table.ts';
@@ -69,7 +69,13 @@ function withRunOptions(cmd: Command): Command {
     .option('--policy-params <n>', 'policy parameters, for FLOPs estimates', float('--policy-params'))
     .option('--verifier-params <n>', 'verifier parameters, for FLOPs estimates', float('--verifier-params'))
     .option('-o, --out <dir>', 'results folder' + d(defaults.out))
-    .option('--trace', 'write trace.json (Chrome trace events, for Perfetto)');
+    .option('--trace', 'write trace.json (Chrome trace events, for Perfetto)')
+    // Real models (backend kind 'openai'); the config file holds the rest of the backend section.
+    .option('--problems-file <file>', 'JSONL of {id, problem, answer}: search real models instead of the embedded benchmark')
+    .option('--policy-url <list>', 'comma-separated OpenAI-compatible base URLs of the policy (e.g. http://127.0.0.1:8000/v1)', list)
+    .option('--policy-model <name>', 'policy model name as the server knows it')
+    .option('--prm-onnx <file>', 'process reward model exported to ONNX (verifier kind onnx-prm)')
+    .option('--tokenizer <file>', "the PRM's tokenizer.json");
 }
 
 type RunFlags = {
@@ -77,7 +83,20 @@ type RunFlags = {
   workers?: number; methods?: string[]; budgets?: number[]; expansions?: number; alpha?: number; proverK?: number;
   dvtsWidth?: number; selection?: string; rerankAggregate?: string; dedupe?: boolean; maxSteps?: number; seed?: number;
   window?: number; lanes?: number; policyParams?: number; verifierParams?: number; out?: string; trace?: boolean;
+  problemsFile?: string; policyUrl?: string[]; policyModel?: string; prmOnnx?: string; tokenizer?: string;
 };
+
+/** The backend section from the real-model flags, or undefined when none is given (the file's, or toy). */
+function backendFromFlags(flags: RunFlags): Record<string, unknown> | undefined {
+  const { problemsFile, policyUrl, policyModel, prmOnnx, tokenizer } = flags;
+  if ([problemsFile, policyUrl, policyModel, prmOnnx, tokenizer].every((v) => v === undefined)) return undefined;
+  return {
+    kind: 'openai',
+    problemsFile,
+    policy: policyUrl !== undefined || policyModel !== undefined ? { endpoints: policyUrl, model: policyModel } : undefined,
+    verifier: prmOnnx !== undefined || tokenizer !== undefined ? { kind: 'onnx-prm', modelPath: prmOnnx, tokenizerPath: tokenizer } : undefined,
+  };
+}
 
 /** Defaults < config file < flags, validated by the one schema. */
 export function resolveRunConfig(flags: RunFlags): RunConfig {
@@ -96,6 +115,7 @@ export function resolveRunConfig(flags: RunFlags): RunConfig {
     modelSizes: { policyParams: flags.policyParams, verifierParams: flags.verifierParams },
     out: flags.out,
     trace: flags.trace,
+    backend: backendFromFlags(flags),
   };
   return parseRunConfig(mergeConfig(file, fromFlags), flags.config ? `config (${flags.config} and flags)` : 'options');
 }
@@ -109,7 +129,7 @@ export function buildProgram(): Command {
   withRunOptions(
     program
       .command('run')
-      .description('the main job: every method at every budget on the embedded benchmark, with the accuracy-against-compute table and report'),
+      .description('the main job: every method at every budget on the embedded benchmark (or on real models: a config `backend` section, --problems-file), with the accuracy-against-compute table and report'),
   )
     .option('--resume', 'continue the run in --out, skipping finished rows')
     .option('-q, --quiet', 'no progress output')
@@ -153,6 +173,7 @@ export function buildProgram(): Command {
         score: flags.score ?? 'pav',
         budget: flags.budget ?? 16,
       });
+      if (config.backend?.kind === 'openai') throw new ConfigError('`search` runs the embedded benchmark only; real models run with `pavsearch run`');
       const backends = await createToyBackends(config);
       try {
         const problem = flags.problem ?? 0;
@@ -194,6 +215,7 @@ export function buildProgram(): Command {
     .option('--study-budgets <list>', 'beam widths' + d(DEFAULT_STUDY.budgets), intList('--study-budgets'))
     .action(async (flags: RunFlags & { ks?: number[]; alphas?: number[]; studyBudgets?: number[] }) => {
       const config = resolveRunConfig({ ...flags, problems: flags.problems ?? 200 });
+      if (config.backend?.kind === 'openai') throw new ConfigError('`study` runs the embedded benchmark only; real models run with `pavsearch run`');
       const study = { ks: flags.ks ?? DEFAULT_STUDY.ks, alphas: flags.alphas ?? DEFAULT_STUDY.alphas, budgets: flags.studyBudgets ?? DEFAULT_STUDY.budgets };
       const result = await runStudy(config, study);
       console.log(formatStudy(result, study));

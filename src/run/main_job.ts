@@ -1,5 +1,6 @@
-// The main job: the embedded benchmark under every method and budget, written to a results
-// folder (manifest, rows, summary, report, optional trace) and summarised as a table.
+// The main job: the embedded benchmark (or real models, with a `backend` section) under every method
+// and budget, written to a results folder (manifest, rows, summary, report, optional trace) and
+// summarised as a table.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, arch } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,8 @@ import { ResultsStore } from './results_store.ts';
 import { summarize, type RunSummary } from './summary.ts';
 import { writeTraceEvents } from './trace_events.ts';
 import { createToyBackends } from './toy_backends.ts';
+import { createTextBackends } from './text_backends.ts';
+import type { Backends } from '../search/result.ts';
 import { writeReportFrom } from '../report/write.ts';
 import type { Progress } from '../cli/progress.ts';
 
@@ -59,7 +62,9 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
   }
 
   const store = new ResultsStore(join(dir, 'results.jsonl'), opts.resume ?? false);
-  const backends = await createToyBackends(config);
+  // Real models when the config has an openai backend; the embedded benchmark otherwise.
+  const backends: Backends<unknown> & { close(): Promise<void> } =
+    config.backend?.kind === 'openai' ? await createTextBackends(config.backend) : await createToyBackends(config);
   try {
     const cells = gridCells(config.methods, config.budgets, config.search);
     const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);

@@ -1,6 +1,7 @@
 // The main job's configuration: every key has a CLI flag and a config-file key (JSON or YAML);
 // flags override the file, the file overrides the defaults. Defaults are the paper's reference
-// configuration on the embedded planted-subsequence benchmark.
+// configuration on the embedded planted-subsequence benchmark. The `backend` section (real models)
+// lives mainly in the file; flags cover its common keys only.
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
@@ -8,6 +9,117 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
 export const METHODS = ['best-of-n/orm', 'beam/prm', 'beam/pav', 'dvts/pav', 'pav-rerank/pav', 'dvts/prm'] as const;
+
+// ---- real models: an OpenAI-compatible policy server and a PRM (ONNX in the pool, or vLLM pooling) ----
+
+const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(100).optional().describe('attempts per call, the first included (default 5)'),
+    baseDelayMs: z.number().min(0).optional(),
+    maxDelayMs: z.number().min(0).optional(),
+    timeoutMs: z.number().int().min(1).optional().describe('per-attempt timeout (default 120000)'),
+  })
+  .strict();
+
+const endpointSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      url: z.string().min(1).describe('base URL, e.g. http://10.0.0.5:8000/v1'),
+      maxConcurrency: z.number().int().min(1).optional().describe('requests in flight on this endpoint (default 32)'),
+      apiKeyEnv: z.string().min(1).optional().describe('environment variable holding the API key (keys never go in the config)'),
+    })
+    .strict(),
+]);
+
+const prmTemplateSchema = z.union([
+  z.enum(['qwen-prm', 'math-shepherd', 'plain']),
+  z.object({ prefix: z.string(), step: z.string(), separator: z.string().optional(), suffix: z.string().optional() }).strict(),
+]);
+
+export const onnxPrmVerifierSchema = z
+  .object({
+    kind: z.literal('onnx-prm'),
+    modelPath: z.string().min(1).describe('the PRM exported to ONNX (input_ids, attention_mask -> logits [B,T,C])'),
+    tokenizerPath: z.string().min(1).describe("the model's tokenizer.json"),
+    stepTag: z.string().min(1).default('<extra_0>').describe('text after each step; its positions are read'),
+    stepTagId: z.number().int().min(0).optional().describe('id of the tag when its text is not one token by itself'),
+    head: z
+      .discriminatedUnion('kind', [
+        z
+          .object({
+            kind: z.literal('classification'),
+            positiveIndex: z.number().int().min(0).default(1),
+            activation: z.enum(['softmax', 'sigmoid']).default('softmax'),
+          })
+          .strict(),
+        z
+          .object({
+            kind: z.literal('lm'),
+            goodTokenId: z.number().int().min(0).optional(),
+            badTokenId: z.number().int().min(0).optional(),
+            goodToken: z.string().min(1).optional(),
+            badToken: z.string().min(1).optional(),
+          })
+          .strict(),
+      ])
+      .prefault({ kind: 'classification' }),
+    template: prmTemplateSchema.default('qwen-prm'),
+    maxLength: z.number().int().min(2).default(4096),
+    truncation: z.enum(['left', 'error']).default('left'),
+    padMultiple: z.number().int().min(1).default(64),
+    padTokenId: z.number().int().min(0).default(0),
+    emptyPrefixValue: z.number().min(0).max(1).default(0.5),
+    workers: z.number().int().min(1).max(64).default(1),
+    intraOpThreads: z.number().int().min(1).optional(),
+    maxBatchRows: z.number().int().min(1).default(64),
+    executionProviders: z.array(z.string().min(1)).min(1).default(['cpu']),
+    inputNames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+    outputName: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const poolingVerifierSchema = z
+  .object({
+    kind: z.literal('vllm-pooling'),
+    model: z.string().min(1),
+    endpoints: z.array(endpointSchema).min(1),
+    stepTag: z.string().min(1).default('<extra_0>'),
+    format: z.enum(['qwen-prm', 'plain']).default('qwen-prm'),
+    rewardIndex: z.number().int().min(0).default(1),
+    transform: z.enum(['none', 'sigmoid']).default('none'),
+    emptyPrefixValue: z.number().min(0).max(1).default(0.5),
+    maxBatch: z.number().int().min(1).default(16),
+    retry: retrySchema.optional(),
+  })
+  .strict();
+
+export const openaiBackendSchema = z
+  .object({
+    kind: z.literal('openai'),
+    problemsFile: z.string().min(1).describe('JSONL of {id, problem, answer} (MATH-500, GSM8K exports)'),
+    limit: z.number().int().min(1).optional().describe('use the first N problems'),
+    policy: z
+      .object({
+        model: z.string().min(1).describe('model name as the server knows it'),
+        endpoints: z.array(endpointSchema).min(1),
+        promptTemplate: z.string().optional().describe('prompt head with {problem}; default: the problem, then the delimiter'),
+        delimiter: z.string().min(1).default('\n\n').describe('ends a step'),
+        maxStepTokens: z.number().int().min(1).default(512),
+        maxCompletionTokens: z.number().int().min(1).default(2048),
+        temperature: z.number().min(0).optional(),
+        topP: z.number().gt(0).max(1).optional(),
+        seedMode: z.enum(['request', 'sample']).default('request'),
+        extraBody: z.record(z.string(), z.unknown()).optional().describe("extra request fields (vLLM's top_k, ...)"),
+        retry: retrySchema.optional(),
+      })
+      .strict(),
+    verifier: z.discriminatedUnion('kind', [onnxPrmVerifierSchema, poolingVerifierSchema]),
+    gradeTimeoutMs: z.number().int().min(1).default(1000).describe('time limit of one symbolic answer comparison'),
+  })
+  .strict();
+
+export type OpenAIBackendConfig = z.output<typeof openaiBackendSchema>;
 
 export const runConfigSchema = z
   .object({
@@ -60,6 +172,10 @@ export const runConfigSchema = z
       .object({ policyParams: z.number().positive().optional(), verifierParams: z.number().positive().optional() })
       .strict()
       .prefault({}),
+    backend: z
+      .discriminatedUnion('kind', [z.object({ kind: z.literal('toy') }).strict(), openaiBackendSchema])
+      .optional()
+      .describe('models searched: the embedded toy benchmark (absent or toy), or real models behind an OpenAI-compatible server'),
     out: z.string().default('results/latest'),
     trace: z.boolean().default(false).describe('write a Chrome trace-event file of the phases'),
   })

@@ -1,0 +1,144 @@
+// End to end on text: searches over a JSONL problem set with the HTTP policy (a scripted loopback
+// OpenAI-compatible server), the ONNX PRM in the verifier pool (generated tokenizer and random
+// transformer) and TextTask; then the main job configured with a `backend` section, where one
+// problem's calls fail with HTTP 500 and are recorded as failed rows while the run goes on.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.ts';
+import { writeTinyPrm, type TinyPrmFiles } from '../../src/real/fixtures.ts';
+import { OnnxPrmVerifier } from '../../src/real/onnx_prm_verifier.ts';
+import { OpenAIPolicy } from '../../src/real/openai_policy.ts';
+import { loadProblems } from '../../src/real/problems.ts';
+import { TextTask } from '../../src/real/text_task.ts';
+import { runMainJob } from '../../src/run/main_job.ts';
+import { parseRunConfig } from '../../src/run/run_config.ts';
+import { createTextBackends } from '../../src/run/text_backends.ts';
+import { runSearchBatch } from '../../src/search/engine.ts';
+import { resolveRunConfig } from '../../src/cli/main.ts';
+import { startTextPolicyServer, type TextPolicyServer } from '../fixtures/text_policy_server.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pav-text-e2e-'));
+const problemsFile = join(dir, 'problems.jsonl');
+const rows = [
+  { id: 'a', problem: 'What is 12 + 5?', answer: '17' },
+  { id: 'b', problem: 'What is 3 + 4?', answer: '7' },
+  { id: 'c', problem: 'What is 20 + 22? (this one will explode)', answer: '42' },
+  { id: 'd', problem: 'What is 8 + 9?', answer: '\\frac{34}{2}' },
+  { id: 'e', problem: 'What is 100 + 1?', answer: 101 },
+];
+const FAILING = 2;
+let prm: TinyPrmFiles;
+let server: TextPolicyServer;
+const retry = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, timeoutMs: 5000 };
+
+beforeAll(async () => {
+  writeFileSync(problemsFile, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  prm = await writeTinyPrm(join(dir, 'prm'));
+  server = await startTextPolicyServer();
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('text search with OpenAIPolicy + OnnxPrmVerifier + TextTask', () => {
+  it('returns a result for every problem, counts compute, and isolates the failing problem', async () => {
+    const problems = await loadProblems(problemsFile);
+    const policy = new OpenAIPolicy({ model: 'fake', endpoints: [server.url], problems: problems.map((p) => p.problem), retry });
+    const verifier = await OnnxPrmVerifier.create({ modelPath: prm.modelPath, tokenizerPath: prm.tokenizerPath, problems, workers: 1, intraOpThreads: 1 });
+    const task = new TextTask(problems);
+    const ids = problems.map((_, i) => i);
+    try {
+      for (const config of [
+        { algorithm: 'beam', score: 'pav', budget: 4 },
+        { algorithm: 'best-of-n', budget: 4 },
+        { algorithm: 'dvts', score: 'prm', budget: 4, dvtsWidth: 2 },
+      ] as const) {
+        const results = await runSearchBatch({ policy, verifier, task }, config, ids, { window: 4, lanes: 2 });
+        expect(results.map((r) => r.problem)).toEqual(ids);
+        for (const r of results) {
+          if (r.problem === FAILING) {
+            expect(r.status).toBe('failed');
+            expect(r.error).toMatch(/500/);
+            continue;
+          }
+          expect(r.status, `${config.algorithm} problem ${r.problem}: ${r.error}`).toBe('ok');
+          expect(r.trace).not.toBeNull();
+          expect(r.trace!.at(-1)).toMatch(/\\boxed\{\d+\}/);
+          expect(r.finished).toBe(true);
+          expect(r.compute.policyTokens).toBeGreaterThan(0);
+          expect(r.compute.verifierCalls).toBeGreaterThan(0);
+          expect(r.compute.verifierTokens).toBeGreaterThan(0);
+          expect(r.value).toBeGreaterThan(0);
+          expect(r.value).toBeLessThan(1);
+          expect(r.correct).toBe(task.isCorrect(r.problem, r.trace!));
+          if (config.algorithm === 'best-of-n') expect(r.passAtN).toBe(true); // 4 samples, 1 in 3 wrong: some right
+        }
+      }
+      expect(server.failures).toBeGreaterThan(0);
+      expect(verifier.pool.stats().batches).toBeGreaterThan(0);
+    } finally {
+      await policy.close();
+      await verifier.close();
+    }
+  });
+});
+
+describe('main job with a backend section', () => {
+  const backend = () => ({
+    kind: 'openai' as const,
+    problemsFile,
+    policy: { model: 'fake', endpoints: [{ url: server.url, maxConcurrency: 8 }], retry },
+    verifier: { kind: 'onnx-prm' as const, modelPath: prm.modelPath, tokenizerPath: prm.tokenizerPath, workers: 1, intraOpThreads: 1 },
+  });
+
+  it('writes a row per problem and method; the failing problem is a failed row and the run completes', async () => {
+    const out = join(dir, 'run');
+    const config = parseRunConfig({ backend: backend(), methods: ['best-of-n/orm', 'beam/pav'], budgets: [2, 4], out, engine: { window: 4 } });
+    const { summary } = await runMainJob(config);
+    const lines = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { problem: number; id: string; status: string; configKey: string; trace: string | null; error?: string });
+    expect(lines).toHaveLength(rows.length * 4);
+    for (const r of lines) {
+      if (r.problem === FAILING) {
+        expect(r.status).toBe('failed');
+        expect(r.error).toMatch(/500/);
+      } else {
+        expect(r.status, r.error).toBe('ok');
+        expect(r.trace).toContain(`Problem ${r.id}:`);
+      }
+    }
+    expect(summary.problems).toBe(rows.length);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { config: { backend: { kind: string } } };
+    expect(manifest.config.backend.kind).toBe('openai');
+  });
+
+  it('createTextBackends: the pooling verifier option and config errors that name the key', async () => {
+    const b = await createTextBackends(parseRunConfig({ backend: { ...backend(), limit: 2, verifier: { kind: 'vllm-pooling', model: 'prm', endpoints: ['http://127.0.0.1:1'] } } }).backend as never);
+    expect(b.task.problemCount).toBe(2);
+    expect(b.verifier.name).toBe('vllm-pooling:prm');
+    await b.close();
+    expect(() => parseRunConfig({ backend: { ...backend(), verifier: { kind: 'onnx-prm', modelPath: 'x.onnx' } } })).toThrow(/tokenizerPath/);
+    expect(() => parseRunConfig({ backend: { ...backend(), verifier: { ...backend().verifier, head: { kind: 'lm', good: 1 } } } })).toThrow(/good/);
+    await expect(createTextBackends(parseRunConfig({ backend: { ...backend(), policy: { model: 'm', endpoints: [{ url: 'http://x', apiKeyEnv: 'PAV_TEST_NO_SUCH_KEY' }] } } }).backend as never)).rejects.toThrow(
+      /backend\.policy\.endpoints\[0\]\.apiKeyEnv: environment variable PAV_TEST_NO_SUCH_KEY is not set/,
+    );
+    await expect(createTextBackends(parseRunConfig({ backend: { ...backend(), problemsFile: join(dir, 'none.jsonl') } }).backend as never)).rejects.toThrow(ConfigError);
+  });
+
+  it('CLI flags fill the backend section over the config file; no flags keep the toy default', () => {
+    expect(resolveRunConfig({}).backend).toBeUndefined();
+    const cfg = join(dir, 'cfg.yaml');
+    writeFileSync(cfg, `backend:\n  kind: openai\n  problemsFile: ${problemsFile}\n  policy:\n    model: from-file\n    endpoints: [http://127.0.0.1:9/v1]\n  verifier:\n    kind: onnx-prm\n    modelPath: a.onnx\n    tokenizerPath: t.json\n    template: math-shepherd\n    stepTag: ки\n`);
+    const c = resolveRunConfig({ config: cfg, policyModel: 'from-flag', prmOnnx: 'b.onnx' });
+    expect(c.backend).toMatchObject({
+      kind: 'openai',
+      policy: { model: 'from-flag', endpoints: ['http://127.0.0.1:9/v1'], delimiter: '\n\n' },
+      verifier: { kind: 'onnx-prm', modelPath: 'b.onnx', tokenizerPath: 't.json', template: 'math-shepherd', stepTag: 'ки', head: { kind: 'classification', positiveIndex: 1 } },
+    });
+    const d = resolveRunConfig({ problemsFile, policyUrl: ['http://h:1/v1', 'http://h:2/v1'], policyModel: 'm', prmOnnx: 'p.onnx', tokenizer: 't.json' });
+    expect(d.backend).toMatchObject({ kind: 'openai', problemsFile, policy: { model: 'm', endpoints: ['http://h:1/v1', 'http://h:2/v1'] }, verifier: { modelPath: 'p.onnx', tokenizerPath: 't.json' } });
+    expect(() => resolveRunConfig({ problemsFile })).toThrow(/policy/);
+  });
+});
