@@ -79,30 +79,37 @@ export interface Trajectories {
 }
 
 /**
- * pi(a | prefix) = softmax(W2^T tanh(b1 + sum_p W1[p, prefix_p]) + b2). The input is the one-hot of
- * the whole prefix (maxLen positions x vocab tokens), so the pre-activation is a sum of W1 rows and
- * grows by one row per generated token.
+ * pi(a | prefix) = softmax(W2^T tanh(b1 + sum_{active i} W1[i]) + b2) over a one-hot input of the whole
+ * prefix, padded to maxLen: slot j holds the token j places before the next one (slot 0 = the last
+ * token; right-aligned, like left padding in a language model), plus a one-hot of the prefix length.
+ * Right alignment makes "the last few tokens", which the task's automaton state depends on, single
+ * input features; with left-aligned positions the same MLP fits mu_5's samples far worse (ours).
  *
- * Parameter layout in `params` (float64): W1 [maxLen*vocab x hidden] row-major (row p*vocab + t),
- * b1 [hidden], W2 [hidden x vocab] row-major, b2 [vocab].
+ * Parameter layout in `params` (float64): W1 [(maxLen*vocab + maxLen) x hidden] row-major (row
+ * j*vocab + t: token t in slot j; row maxLen*vocab + n: prefix length n), b1 [hidden],
+ * W2 [hidden x vocab] row-major, b2 [vocab].
  */
 export class MlpPolicy {
   readonly config: Readonly<PolicyConfig>;
   readonly params: Float64Array;
   readonly size: number;
+  /** Rows of W1 (input features). */
+  readonly inputs: number;
   /** Offsets of W1, b1, W2, b2 in params. */
   readonly at: { W1: number; b1: number; W2: number; b2: number };
   // Scratch, reused across calls (single-threaded).
   private readonly h: Float64Array;
   private readonly p: Float64Array;
+  private readonly pre: Float64Array;
 
   constructor(config: PolicyConfig, params?: Float64Array) {
     const vocab = requireInteger('vocab', config.vocab, 2, 256);
     const maxLen = requireInteger('maxLen', config.maxLen, 1, 1 << 12);
     const hidden = requireInteger('hidden', config.hidden, 1, 1 << 14);
     this.config = Object.freeze({ vocab, maxLen, hidden });
+    this.inputs = maxLen * vocab + maxLen;
     const W1 = 0;
-    const b1 = W1 + maxLen * vocab * hidden;
+    const b1 = W1 + this.inputs * hidden;
     const W2 = b1 + hidden;
     const b2 = W2 + hidden * vocab;
     this.at = { W1, b1, W2, b2 };
@@ -114,6 +121,7 @@ export class MlpPolicy {
     this.params = params ?? new Float64Array(this.size);
     this.h = new Float64Array(hidden);
     this.p = new Float64Array(vocab);
+    this.pre = new Float64Array(hidden);
   }
 
   /** Seeded init: W1 ~ N(0, 1/maxLen), W2 ~ N(0, 1/hidden), biases 0. */
@@ -121,8 +129,8 @@ export class MlpPolicy {
     const m = new MlpPolicy(config);
     const rng = new Rng(seed, 0x1417);
     const { maxLen, vocab, hidden } = m.config;
-    const s1 = 1 / Math.sqrt(maxLen);
-    for (let i = 0; i < maxLen * vocab * hidden; i++) m.params[m.at.W1 + i] = s1 * rng.normal();
+    const s1 = 1 / Math.sqrt(maxLen + 1);
+    for (let i = 0; i < m.inputs * hidden; i++) m.params[m.at.W1 + i] = s1 * rng.normal();
     const s2 = 1 / Math.sqrt(hidden);
     for (let i = 0; i < hidden * vocab; i++) m.params[m.at.W2 + i] = s2 * rng.normal();
     return m;
@@ -136,17 +144,18 @@ export class MlpPolicy {
     return this.config.vocab - 1;
   }
 
-  /** pre = b1 + sum_{p < prefix.length} W1[p, prefix[p]] into `out`. */
-  preActivation(prefix: ArrayLike<number>, out = new Float64Array(this.config.hidden)): Float64Array {
-    const { vocab, hidden } = this.config;
+  /** pre = b1 + the W1 rows of the prefix's active inputs (its first `len` tokens) into `out`. */
+  preActivation(prefix: ArrayLike<number>, len = prefix.length, out: Float64Array = new Float64Array(this.config.hidden)): Float64Array {
+    const { vocab: V, maxLen: L, hidden: H } = this.config;
+    if (len > L) throw new PavRangeError(`a prefix of ${len} tokens is longer than maxLen ${L}`);
     const w = this.params;
-    out.set(w.subarray(this.at.b1, this.at.b1 + hidden));
-    for (let q = 0; q < prefix.length; q++) this.addRow(out, q * vocab + prefix[q]);
+    out.set(w.subarray(this.at.b1, this.at.b1 + H));
+    if (len < L) this.addRow(out, L * V + len);
+    for (let j = 0; j < len; j++) this.addRow(out, j * V + prefix[len - 1 - j]);
     return out;
   }
 
-  /** pre += W1[row]: the pre-activation after appending one token. */
-  addRow(pre: Float64Array, row: number): void {
+  private addRow(pre: Float64Array, row: number): void {
     const H = this.config.hidden;
     const w = this.params;
     const base = this.at.W1 + row * H;
@@ -195,22 +204,22 @@ export class MlpPolicy {
   }
 
   /**
-   * Continue a prefix to the end of the response (end token or maxLen tokens), writing into buf
-   * from position len; `pre` must hold the prefix's pre-activation and is advanced in place.
+   * Continue a prefix held in buf[0 .. len) to the end of the response (end token or maxLen tokens),
+   * writing into buf.
    * @returns the final length
    */
-  continueInto(buf: Uint8Array, len: number, pre: Float64Array, rng: Rng): number {
+  continueInto(buf: Uint8Array, len: number, rng: Rng): number {
     const { vocab: V, maxLen: L } = this.config;
     const end = V - 1;
     const p = this.p;
+    const pre = this.pre;
     if (len > 0 && buf[len - 1] === end) return len;
     while (len < L) {
+      this.preActivation(buf, len, pre);
       this.probsFromPre(pre, p);
       const a = MlpPolicy.draw(p, rng);
-      buf[len] = a;
-      if (a === end) return len + 1;
-      this.addRow(pre, len * V + a);
-      len++;
+      buf[len++] = a;
+      if (a === end) break;
     }
     return len;
   }
@@ -221,11 +230,9 @@ export class MlpPolicy {
     const buf = new Uint8Array(n * L);
     const offsets = new Uint32Array(n + 1);
     const one = new Uint8Array(L);
-    const pre = new Float64Array(this.config.hidden);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      this.preActivation([], pre);
-      const len = this.continueInto(one, 0, pre, rng);
+      const len = this.continueInto(one, 0, rng);
       buf.set(one.subarray(0, len), total);
       total += len;
       offsets[i + 1] = total;
@@ -250,50 +257,43 @@ export class MlpPolicy {
     const h = new Float64Array(H);
     const p = new Float64Array(V);
     const g = new Float64Array(V);
-    const gpre = new Float64Array(L * H); // d/dpre at each position
-    const acc = new Float64Array(H);
+    const gpre = new Float64Array(H);
     let objective = 0;
     for (let i = 0; i + 1 < offsets.length; i++) {
       const a0 = offsets[i];
       const n = offsets[i + 1] - a0;
       if (n > L) throw new PavRangeError(`trajectory ${i} has ${n} tokens, more than maxLen ${L}`);
-      pre.set(w.subarray(b1, b1 + H));
-      let any = false;
+      const resp = tokens.subarray(a0, a0 + n);
       for (let pos = 0; pos < n; pos++) {
-        const a = tokens[a0 + pos];
+        const a = resp[pos];
         if (a >= V) throw new PavRangeError(`tokens[${a0 + pos}] = ${a} is not a token of vocab ${V}`);
         const wt = tokenWeights[a0 + pos];
-        const gp = pos * H;
-        if (wt !== 0) {
-          any = true;
-          this.probsFromPre(pre, p, h);
-          objective += wt * Math.log(p[a]);
-          for (let k = 0; k < V; k++) g[k] = -wt * p[k];
-          g[a] += wt;
-          for (let k = 0; k < V; k++) grad[b2 + k] += g[k];
-          for (let j = 0; j < H; j++) {
-            const base = W2 + j * V;
-            let gh = 0;
-            const hj = h[j];
-            for (let k = 0; k < V; k++) {
-              grad[base + k] += hj * g[k];
-              gh += w[base + k] * g[k];
-            }
-            const d = gh * (1 - hj * hj);
-            gpre[gp + j] = d;
-            grad[b1 + j] += d;
+        if (wt === 0) continue;
+        this.preActivation(resp, pos, pre);
+        this.probsFromPre(pre, p, h);
+        objective += wt * Math.log(p[a]);
+        for (let k = 0; k < V; k++) g[k] = -wt * p[k];
+        g[a] += wt;
+        for (let k = 0; k < V; k++) grad[b2 + k] += g[k];
+        for (let j = 0; j < H; j++) {
+          const base = W2 + j * V;
+          let gh = 0;
+          const hj = h[j];
+          for (let k = 0; k < V; k++) {
+            grad[base + k] += hj * g[k];
+            gh += w[base + k] * g[k];
           }
-        } else gpre.fill(0, gp, gp + H);
-        if (pos + 1 < n) this.addRow(pre, pos * V + a);
-      }
-      if (!any) continue;
-      // W1 row of prefix token q feeds every later position: it gets sum_{pos > q} gpre[pos].
-      acc.fill(0);
-      for (let q = n - 1; q >= 0; q--) {
-        const row = W1 + (q * V + tokens[a0 + q]) * H;
-        for (let j = 0; j < H; j++) grad[row + j] += acc[j];
-        const gp = q * H;
-        for (let j = 0; j < H; j++) acc[j] += gpre[gp + j];
+          const d = gh * (1 - hj * hj);
+          gpre[j] = d;
+          grad[b1 + j] += d;
+        }
+        // Every active input row of this position's prefix receives d/dpre.
+        const lenRow = W1 + (L * V + pos) * H;
+        for (let j = 0; j < H; j++) grad[lenRow + j] += gpre[j];
+        for (let q = 0; q < pos; q++) {
+          const row = W1 + (q * V + resp[pos - 1 - q]) * H;
+          for (let j = 0; j < H; j++) grad[row + j] += gpre[j];
+        }
       }
     }
     return objective;
@@ -308,12 +308,11 @@ export class MlpPolicy {
     for (let i = 0; i + 1 < traj.offsets.length; i++) {
       const a0 = traj.offsets[i];
       const n = traj.offsets[i + 1] - a0;
-      this.preActivation([], pre);
+      const resp = traj.tokens.subarray(a0, a0 + n);
       for (let pos = 0; pos < n; pos++) {
-        const a = traj.tokens[a0 + pos];
+        this.preActivation(resp, pos, pre);
         this.probsFromPre(pre, p);
-        s += tokenWeights[a0 + pos] * Math.log(p[a]);
-        this.addRow(pre, pos * V + a);
+        s += tokenWeights[a0 + pos] * Math.log(p[resp[pos]]);
       }
     }
     return s;
