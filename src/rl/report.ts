@@ -143,9 +143,14 @@ function plotHtml(options: Plot.PlotOptions): string {
   return el.outerHTML;
 }
 
-function armColors(r: RlDemoResults, extra: string[] = []): Plot.ScaleOptions {
-  const domain = [...extra, ...r.arms.map((a) => a.label)];
-  return { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length]), legend: true };
+// One colour per arm in every chart: outcome-only orange, PAV blue, the SFT init grey.
+const ARM_COLORS: Record<string, string> = { outcome: '#efb118', pav: '#4269d0' };
+const SFT_COLOR = '#9498a0';
+
+function armColors(r: RlDemoResults, sftLabel?: string): Plot.ScaleOptions {
+  const domain = [...(sftLabel ? [sftLabel] : []), ...r.arms.map((a) => a.label)];
+  const range = [...(sftLabel ? [SFT_COLOR] : []), ...r.arms.map((a, i) => ARM_COLORS[a.key] ?? PALETTE[i % PALETTE.length])];
+  return { domain, range, legend: true };
 }
 
 export function accuracyCurveChart(r: RlDemoResults): RlChart {
@@ -221,7 +226,7 @@ export function passAtNChart(r: RlDemoResults): RlChart | null {
     height: HEIGHT,
     x: { type: 'log', base: 2, label: 'N (samples) →', domain: ns.length > 1 ? [Math.min(...ns), Math.max(...ns)] : [ns[0] / 2, ns[0] * 2], tickFormat: (d: number) => String(d), grid: true },
     y: { label: '↑ Pass@N (%)', domain: [0, 100], grid: true },
-    color: armColors(r, [sftLabel]),
+    color: armColors(r, sftLabel),
     marks: [
       Plot.line(data.filter((d) => d.when !== `iteration ${early}`), { x: 'n', y: 'value', stroke: 'label', strokeWidth: 2 }),
       Plot.line(data.filter((d) => d.when === `iteration ${early}`), { x: 'n', y: 'value', stroke: 'label', strokeWidth: 1.5, strokeDasharray: '5,3' }),
@@ -296,7 +301,7 @@ footer{margin-top:3em;color:#777;font-size:.85em}
 </style></head><body>
 <h1>Dense rewards from process advantages in online RL: the planted-subsequence experiment</h1>
 <p>Reproduction of the didactic RL experiment of Setlur et al., "Rewarding Progress" (arXiv 2410.08146): REINFORCE on an autoregressive MLP policy with per-token weight ${o.form === 'q-pi' ? 'Q<sup>&pi;</sup>' : 'R(y)'} + &alpha; A<sup>&mu;</sup> (&alpha; = ${esc(o.alpha)}, prover &mu;<sub>${esc(o.proverGamma)}</sub>) against outcome-only (&alpha; = 0).</p>
-<h2>Setup</h2>${tableHtml(t.setup)}
+<h2>Setup</h2><pre class="table" style="white-space:pre-wrap">${esc(t.setup)}</pre>
 <h2>Compared with the paper</h2><ul>${paperComparison(r).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
 ${chartHtml}
 <h2>Accuracy (%) against iterations</h2>${tableHtml(t.curve)}${tableHtml(t.summary)}
