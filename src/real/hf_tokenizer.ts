@@ -48,14 +48,16 @@ export class HfTokenizer {
   }
 
   /**
-   * The single id `text` encodes to (a step tag, a label token), looked up as a token first and then
-   * encoded; a ConfigError names `what`, the text and the file when it is not exactly one token.
+   * The single id `text` encodes to (a step tag, a label token); a ConfigError names `what`, the text
+   * and the file when it is not exactly one token. Encoding comes first, so a SentencePiece-style
+   * tokenizer gives the id the text has inside a sentence ("▁ки", as Math-Shepherd reads it), not
+   * that of a bare vocabulary entry; a string that only exists as a vocabulary entry is the fallback.
    */
   singleId(text: string, what: string): number {
-    const direct = this.tokenId(text);
-    if (direct !== undefined) return direct;
     const ids = this.encode(text);
     if (ids.length === 1) return ids[0];
+    const direct = this.tokenId(text);
+    if (direct !== undefined) return direct;
     throw new ConfigError(
       `${what} ${JSON.stringify(text)} is not one token in ${this.path} (it encodes to ${ids.length} ids: [${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ''}]); ` +
         'use the model\'s own tokenizer.json, or give the id explicitly',
