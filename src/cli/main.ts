@@ -18,6 +18,8 @@ import { generateSuite, ProblemTable } from '../toy/task.ts';
 import { DEFAULT_STUDY, formatStudy, runStudy } from '../run/study.ts';
 import { bestOfK } from '../toy/oracle.ts';
 import { collectPavData, readPavData } from '../toy/collect.ts';
+import { RL_DEMO_DEFAULTS, RL_DEMO_PAPER_SCALE, runRlDemo, type RlDemoOptions } from '../rl/demo.ts';
+import { formatRlTables, writeRlReport } from '../rl/report.ts';
 import { fitToyPrm, writeToyPrm } from '../toy/fit.ts';
 import { LearnedVerifier, evaluateAgainstOracle, formatOracleErrorReport } from '../toy/learned.ts';
 
@@ -282,6 +284,34 @@ export function buildProgram(): Command {
       } finally {
         await verifier.close();
       }
+    });
+
+  const rd = RL_DEMO_DEFAULTS;
+  program
+    .command('rl-demo')
+    .description('the paper\'s didactic RL result: REINFORCE with Q^pi + alpha A^mu against outcome-only on the planted-subsequence task')
+    .option('--seeds <n>', 'seeds' + d(rd.seeds), int('--seeds'))
+    .option('--iterations <n>', 'REINFORCE iterations of the main comparison' + d(rd.iterations), int('--iterations'))
+    .option('--batch-size <n>', 'trajectories per iteration' + d(rd.batchSize), int('--batch-size'))
+    .option('--alpha <x>', 'weight of A^mu' + d(rd.alpha), float('--alpha'))
+    .option('--prover-gamma <x>', 'prover mu_gamma of the PAV arm' + d(rd.proverGamma), float('--prover-gamma'))
+    .option('--lr <x>', 'Adam learning rate' + d(rd.lr), float('--lr'))
+    .option('--hidden <n>', 'hidden units of the policy MLP' + d(rd.hidden), int('--hidden'))
+    .option('--qpi-rollouts <n>', 'fresh rollouts per step for the Monte-Carlo Q^pi (0 = R(y))' + d(rd.qpiRollouts), int('--qpi-rollouts'))
+    .option('--form <f>', 'q-pi (the didactic weight) | outcome (R(y), section 5)' + d(rd.form))
+    .option('--baseline <b>', 'none | batch-mean' + d(rd.baseline))
+    .option('--sweep-gammas <list>', 'prover gammas of the sweep ("" skips it)' + d(rd.sweepGammas), (v: string) => list(v).map(float('--sweep-gammas')))
+    .option('--sweep-iterations <n>', 'iterations per sweep run' + d(rd.sweepIterations), int('--sweep-iterations'))
+    .option('--paper-scale', 'the paper\'s 10,000 iterations (hours on a laptop)')
+    .option('-o, --out <dir>', 'where rl-report.html and rl-results.json go (default: results/rl)')
+    .action(async (f: RlDemoOptions & { paperScale?: boolean; out?: string }) => {
+      const { paperScale, out, ...rest } = f;
+      const options: RlDemoOptions = { ...(paperScale ? RL_DEMO_PAPER_SCALE : {}), ...rest };
+      const results = await runRlDemo(options, { log: (line: string) => process.stderr.write(line + '\n') });
+      console.log(formatRlTables(results));
+      const dir = out ?? 'results/rl';
+      await writeRlReport(results, dir);
+      console.log(`\nrl-report.html and rl-results.json in ${dir}`);
     });
 
   program
