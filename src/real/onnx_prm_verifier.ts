@@ -25,6 +25,7 @@ import { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from 
 import { HfTokenizer } from './hf_tokenizer.ts';
 import type { TextProblem } from './problems.ts';
 import { plainInput, qwenPrmInput } from './vllm_pooling_verifier.ts';
+import { problemTextLookup } from './problems.ts';
 
 /** How the model's per-token logits turn into P(step is good) at a tag position. */
 export type PrmHead =
@@ -187,12 +188,7 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     this.maxLength = o.maxLength ?? DEFAULT_MAX_LENGTH;
     this.padMultiple = o.padMultiple ?? DEFAULT_PAD_MULTIPLE;
     this.template = templateFn(o.template);
-    const problems = o.problems;
-    this.problemText = (p) => {
-      const x = problems[p];
-      if (x === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);
-      return typeof x === 'string' ? x : x.problem;
-    };
+    this.problemText = problemTextLookup(o.problems);
   }
 
   /** Load the tokenizer, start the pool, and check the model's output against the head with one probe row. */

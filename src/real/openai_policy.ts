@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../search/backends.ts';
 import { EndpointPool, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
+import { problemTextLookup } from './problems.ts';
 
 export interface OpenAIPolicyOptions {
   /** Model name as the server knows it. */
@@ -105,15 +106,7 @@ export class OpenAIPolicy implements PolicyBackend<string> {
     this.delimiter = options.delimiter ?? '\n\n';
     if (this.delimiter === '') throw new ConfigError('delimiter must not be empty');
     this.pool = options.endpoints instanceof EndpointPool ? options.endpoints : new EndpointPool(options.endpoints, { retry: options.retry, onRetry: options.onRetry });
-    const problems = options.problems;
-    this.problemText =
-      typeof problems === 'function'
-        ? problems
-        : (p) => {
-            const t = problems[p];
-            if (t === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);
-            return t;
-          };
+    this.problemText = problemTextLookup(options.problems);
   }
 
   /** The prompt for a prefix: template(problem) then the steps, each followed by the delimiter. */

@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, PavRangeError } from '../errors.ts';
 
 export interface TextProblem {
   id: string;
@@ -88,4 +88,17 @@ function toProblem(row: unknown, where: string, fallbackId: string): TextProblem
   else if (typeof rawId === 'string' || typeof rawId === 'number') id = String(rawId);
   else throw new ConfigError(`${where}: "id" must be a string or a number`);
   return { id, problem, answer: answer as string };
+}
+
+/** Problem texts by index, as the text backends take them: an array (of strings or TextProblems) or a lookup. */
+export type ProblemTexts = readonly (string | TextProblem)[] | ((problem: number) => string);
+
+/** One lookup for every text backend; an index outside the list is a typed error naming it. */
+export function problemTextLookup(problems: ProblemTexts): (problem: number) => string {
+  if (typeof problems === 'function') return problems;
+  return (p) => {
+    const x = problems[p];
+    if (x === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);
+    return typeof x === 'string' ? x : x.problem;
+  };
 }

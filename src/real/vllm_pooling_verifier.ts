@@ -12,6 +12,7 @@
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
 import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
+import { problemTextLookup } from './problems.ts';
 
 export interface PoolingVerifierOptions {
   model: string;
@@ -99,15 +100,7 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
             }),
             { retry: options.retry, onRetry: options.onRetry },
           );
-    const problems = options.problems;
-    this.problemText =
-      typeof problems === 'function'
-        ? problems
-        : (p) => {
-            const t = problems[p];
-            if (t === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);
-            return t;
-          };
+    this.problemText = problemTextLookup(options.problems);
   }
 
   /** The text sent for a prefix. */
