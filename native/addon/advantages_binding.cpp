@@ -208,11 +208,13 @@ Napi::Value DenseRewards(const Napi::CallbackInfo& info) {
   }, out);
 }
 
-// CPU only: a copy runs at memory speed and would only add a transfer on the GPU.
+// device 'cuda': one thread per token (a copy; worth it only when the weights are already headed
+// for the GPU, hence 'auto' keeps small batches on the CPU). Validation runs on this thread.
 Napi::Value ExpandToTokens(const Napi::CallbackInfo& info) {
   Args a(info);
   FloatArray w = a.floats("stepWeights");
   View<uint32_t> tokenOffsets = a.u32("tokenOffsets");
+  bool cuda = a.cuda();
   // The output size comes from tokenOffsets, so they are checked before allocating.
   size_t n = Guard(a.env, [&] {
     return w.is64 ? pav::validate_expand_to_tokens(w.as<double>(), tokenOffsets)
@@ -223,23 +225,26 @@ Napi::Value ExpandToTokens(const Napi::CallbackInfo& info) {
   return RunOp(a.env, a.async(), a.keep, [=] {
     by_kind(w.is64, [&](auto tag) {
       using T = decltype(tag);
-      pav::expand_to_tokens(w.as<T>(), tokenOffsets, static_cast<T*>(od));
+      PAV_ON_DEVICE(cuda, pav::expand_to_tokens(w.as<T>(), tokenOffsets, static_cast<T*>(od)),
+                    pav::expand_to_tokens_cuda(w.as<T>(), tokenOffsets, static_cast<T*>(od)));
     });
   }, out);
 }
 
-// CPU only: one short pass per trajectory, cheaper than a host-device round trip.
+// device 'cuda': one thread per trajectory running the CPU's loop (bit-identical results).
 Napi::Value AggregateSteps(const Napi::CallbackInfo& info) {
   Args a(info);
   FloatArray scores = a.floats("scores");
   View<uint32_t> offsets = a.u32("offsets");
   pav::AggregateMethod method = Guard(a.env, [&] { return pav::parse_aggregate_method(GetStringOr(a.o, "method", "")); });
+  bool cuda = a.cuda();
   Napi::TypedArray out = NewFloatLike(a.env, scores, offsets.size ? offsets.size - 1 : 0);
   void* od = MutableData(out);
   return RunOp(a.env, a.async(), a.keep, [=] {
     by_kind(scores.is64, [&](auto tag) {
       using T = decltype(tag);
-      pav::aggregate_steps(scores.as<T>(), offsets, method, static_cast<T*>(od));
+      PAV_ON_DEVICE(cuda, pav::aggregate_steps(scores.as<T>(), offsets, method, static_cast<T*>(od)),
+                    pav::aggregate_steps_cuda(scores.as<T>(), offsets, method, static_cast<T*>(od)));
     });
   }, out);
 }

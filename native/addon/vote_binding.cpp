@@ -4,6 +4,7 @@
 
 #include "addon/napi_util.h"
 #include "addon/registry.h"
+#include "core/device.h"
 #include "core/vote.h"
 
 namespace pavnapi {
@@ -38,6 +39,11 @@ Napi::Value VoteAnswers(const Napi::CallbackInfo& info) {
     weights = GetFloatArray(o, "weights");
   }
   pav::VoteMethod method = Guard(env, [&] { return pav::parse_vote_method(GetStringOr(o, "method", "majority")); });
+  const std::string device = GetStringOr(o, "device", "cpu");
+  if (device != "cpu" && device != "cuda")
+    throw ToJsError(env, pav::ErrorKind::Range, pav::code::kInvalidArg,
+                    "device must be 'cpu' or 'cuda', got '" + device + "'");
+  const bool cuda = device == "cuda";
   const size_t P = offsets.size ? offsets.size - 1 : 0;
   Napi::Uint32Array winner = NewU32(env, P);
   Napi::Float64Array score = NewF64(env, P);
@@ -47,10 +53,22 @@ Napi::Value VoteAnswers(const Napi::CallbackInfo& info) {
   result.Set("winner", winner);
   result.Set("score", score);
   return RunOp(env, GetBoolOr(o, "async", false), keep, [=] {
-    if (weights.is64)
-      pav::vote_answers(pav::VoteArgs<double>{keys, hasWeights, weights.as<double>(), offsets, method}, wd, sd);
-    else
-      pav::vote_answers(pav::VoteArgs<float>{keys, hasWeights, weights.as<float>(), offsets, method}, wd, sd);
+    auto run = [&](auto tag) {
+      using T = decltype(tag);
+      pav::VoteArgs<T> args{keys, hasWeights, weights.as<T>(), offsets, method};
+      if (cuda) {
+#ifdef PAVSEARCH_WITH_CUDA
+        pav::require_cuda_device();
+        pav::vote_answers_cuda(args, wd, sd);
+#else
+        pav::throw_runtime("device 'cuda' was requested but the addon was built without CUDA", pav::code::kNoGpu);
+#endif
+      } else {
+        pav::vote_answers(args, wd, sd);
+      }
+    };
+    if (weights.is64) run(double{});
+    else run(float{});
   }, result);
 }
 

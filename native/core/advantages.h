@@ -125,6 +125,10 @@ template <class T>
 void effective_rewards_cuda(const EffectiveRewardsArgs<T>& a, T* out);
 template <class T>
 void dense_rewards_cuda(const DenseRewardsArgs<T>& a, T* out);
+// One thread per token copies its step's weight (a binary search over tokenOffsets): exact.
+// out has validate_expand_to_tokens(...) entries.
+template <class T>
+void expand_to_tokens_cuda(View<T> stepWeights, View<uint32_t> tokenOffsets, T* out);
 #endif
 
 }  // namespace pav

@@ -160,7 +160,34 @@ void effective_rewards_cuda(const EffectiveRewardsArgs<T>& a, T* out) {
   dout.to_host(out);
 }
 
+// ---------------------------------------------------------------- expandToTokens
+
+namespace {
+
+// Token k belongs to the last step s with tokenOffsets[s] <= k (empty steps are skipped over,
+// since the next non-empty step starts at the same offset). Pure copies: bit-exact.
+template <class T>
+__global__ void expand_kernel(const T* w, size_t S, const uint32_t* tokenOffsets, size_t n, T* out) {
+  for (size_t k = blockIdx.x * size_t(blockDim.x) + threadIdx.x; k < n; k += size_t(gridDim.x) * blockDim.x)
+    out[k] = w[trajectory_of(tokenOffsets, S, k)];
+}
+
+}  // namespace
+
+template <class T>
+void expand_to_tokens_cuda(View<T> stepWeights, View<uint32_t> tokenOffsets, T* out) {
+  const size_t n = validate_expand_to_tokens(stepWeights, tokenOffsets);  // on the CPU, before launch
+  if (n == 0) return;  // also covers S == 0 (tokenOffsets == [0])
+  const size_t S = stepWeights.size;
+  DeviceBuffer<T> dw(stepWeights.data, S), dout(n);
+  DeviceBuffer<uint32_t> doff(tokenOffsets.data, tokenOffsets.size);
+  expand_kernel<T><<<grid_for(n), kBlock>>>(dw.ptr, S, doff.ptr, n, dout.ptr);
+  launch_check();
+  dout.to_host(out);
+}
+
 #define PAV_INSTANTIATE(T)                                                        \
+  template void expand_to_tokens_cuda<T>(View<T>, View<uint32_t>, T*);            \
   template void bok_transform_cuda<T>(View<T>, uint64_t, T*);                     \
   template void step_advantages_cuda<T>(const StepAdvantagesArgs<T>&, T*);        \
   template void effective_rewards_cuda<T>(const EffectiveRewardsArgs<T>&, T*);    \

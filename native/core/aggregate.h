@@ -22,4 +22,13 @@ void validate_aggregate_steps(View<T> scores, View<uint32_t> offsets);
 template <class T>
 void aggregate_steps(View<T> scores, View<uint32_t> offsets, AggregateMethod method, T* out);
 
+#ifdef PAVSEARCH_WITH_CUDA
+// Same contract and bit-identical results: one device thread per trajectory runs the CPU's loop
+// (same double operations in the same step order, _rn intrinsics so nothing is contracted into an
+// FMA). Inputs and outputs are host memory; validation runs on the CPU before the launch. CUDA
+// failures throw ERR_PAV_CUDA. Requires a device (the binding calls require_cuda_device first).
+template <class T>
+void aggregate_steps_cuda(View<T> scores, View<uint32_t> offsets, AggregateMethod method, T* out);
+#endif
+
 }  // namespace pav

@@ -84,6 +84,8 @@ static inline double gumbel_key_in(double score, double temperature, uint64_t st
   return score / temperature + g;
 }
 
+uint64_t select_gumbel_stream(uint64_t seed) { return gumbel_stream(seed); }
+
 double select_gumbel_key(double score, double temperature, uint64_t seed, uint64_t index) {
   return gumbel_key_in(score, temperature, gumbel_stream(seed), index);
 }
@@ -578,6 +580,12 @@ RangeFn pick_range_fn(const SelectArgs& a) {
 constexpr size_t kMinPerThread = size_t{1} << 17;
 
 }  // namespace
+
+size_t select_segment_cpu(const SelectArgs& a, size_t s, uint32_t* out) {
+  uint32_t count = 0;
+  pick_range_fn(a)(a, s, s + 1, out, &count);
+  return count;
+}
 
 size_t select_topk_cpu(const SelectArgs& a, uint32_t* out_indices, size_t out_capacity, uint32_t* out_offsets) {
   size_t need = select_capacity(a);

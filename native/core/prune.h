@@ -48,13 +48,25 @@ size_t select_topk_cpu(const SelectArgs& a, uint32_t* out_indices, size_t out_ca
 double select_gumbel_key(double score, double temperature, uint64_t seed, uint64_t index);
 double select_portable_log(double x);
 
-#ifdef PAVSEARCH_WITH_CUDA
-// CUDA selection for plain top-k (no keys, groups or sample: those throw ERR_PAV_INVALID_ARG).
-// Same results as select_topk_cpu, tie order included. Requires a device (require_cuda_device).
-size_t select_topk_cuda(const SelectArgs& a, uint32_t* out_indices, size_t out_capacity, uint32_t* out_offsets);
-#endif
+// Key of the counter-based stream the Gumbel draws of `seed` come from (hoisted per call).
+uint64_t select_gumbel_stream(uint64_t seed);
 
-// Whether the CUDA path can run these options (plain top-k only).
-inline bool select_cuda_supports(const SelectArgs& a) { return !a.has_keys && !a.has_groups && !a.sample.enabled; }
+// One segment s of select_topk_cpu, written to out (room for the segment's length); returns the
+// count. No validation beyond the per-segment finite check: a must have passed select_capacity.
+// The CUDA path uses it for segments too long for its shared-memory sort.
+size_t select_segment_cpu(const SelectArgs& a, size_t s, uint32_t* out);
+
+#ifdef PAVSEARCH_WITH_CUDA
+// CUDA selection, every option (keys, groups, sample). Same results as select_topk_cpu, tie
+// order included. Requires a device (require_cuda_device). Plain top-k streams long segments
+// through shared memory; with keys, groups or sample a segment is sorted and filtered in shared
+// memory (up to select_cuda_segment_cap() candidates) and longer segments run on the CPU
+// (select_segment_cpu), with the same result. Score finiteness is checked on the CPU before the
+// launch for those options, and reported as the first non-finite score like the CPU does.
+size_t select_topk_cuda(const SelectArgs& a, uint32_t* out_indices, size_t out_capacity, uint32_t* out_offsets);
+// Longest segment the keys/groups/sample kernel handles on the current device (2048 where the
+// device allows 72 KiB of shared memory per block, else 1024).
+size_t select_cuda_segment_cap();
+#endif
 
 }  // namespace pav

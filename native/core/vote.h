@@ -37,4 +37,19 @@ void validate_vote(const VoteArgs<T>& a);
 template <class T>
 void vote_answers(const VoteArgs<T>& a, uint32_t* winner, double* score);
 
+#ifdef PAVSEARCH_WITH_CUDA
+// Problems with more candidates than this run on the CPU inside vote_answers_cuda (the device
+// path is quadratic in a problem's size; the CPU's hash table is not).
+inline constexpr uint32_t kVoteCudaMaxCandidates = 4096;
+
+// Same contract and identical results (winners, and scores bit for bit): per candidate a device
+// thread finds whether it is its answer's first occurrence and, if so, accumulates that answer's
+// count / weight sum / max / representative over the later candidates in candidate order (the
+// CPU's order); then one thread per problem picks the best answer in first-occurrence order with
+// the CPU's comparisons. Validation runs on the CPU before the launch; CUDA failures throw
+// ERR_PAV_CUDA. Requires a device.
+template <class T>
+void vote_answers_cuda(const VoteArgs<T>& a, uint32_t* winner, double* score);
+#endif
+
 }  // namespace pav

@@ -331,9 +331,17 @@ TEST_CASE("prune: CUDA equals CPU, tie order included") {
   } catch (const pav::Error& e) {
     CHECK(std::string(e.what()) == "scores[4321] is NaN");
   }
+  // keys / groups / sample run on CUDA too (native/tests/cuda_ops_test.cpp compares them in depth).
+  sc[4321] = 0.25f;
+  sc[4400] = 0.75f;
   a.has_keys = true;
   std::vector<uint64_t> keys(5000);
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = i % 3;
   a.keys = pav::View<uint64_t>{keys.data(), keys.size()};
-  CHECK_THROWS_CODE(pav::select_topk_cuda(a, out.data(), out.size(), oo.data()), pav::code::kInvalidArg);
+  size_t n = pav::select_topk_cuda(a, out.data(), out.size(), oo.data());
+  Out cpu = run_cpu(a);
+  CHECK(n == cpu.idx.size());
+  CHECK(std::vector<uint32_t>(out.begin(), out.begin() + n) == cpu.idx);
+  CHECK(oo == cpu.off);
 #endif
 }

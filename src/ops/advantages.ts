@@ -55,7 +55,7 @@ export interface AdvantagesBinding {
       K: number;
     } & NativeCall,
   ): FloatArray | Promise<FloatArray>;
-  expandToTokens(o: { stepWeights: FloatArray; tokenOffsets: Uint32Array; async: boolean }): FloatArray | Promise<FloatArray>;
+  expandToTokens(o: { stepWeights: FloatArray; tokenOffsets: Uint32Array } & NativeCall): FloatArray | Promise<FloatArray>;
 }
 
 const native = () => addon<AdvantagesBinding>();
@@ -242,7 +242,7 @@ export function denseRewardsAsync<A extends FloatArray>(o: DenseRewardsOptions<A
 
 // ---------------------------------------------------------------- expandToTokens
 
-export interface ExpandToTokensOptions<A extends FloatArray = FloatArray> {
+export interface ExpandToTokensOptions<A extends FloatArray = FloatArray> extends DeviceOptions {
   /** One weight per step (finite). */
   stepWeights: A;
   /** CSR of steps over tokens: step s covers tokens [tokenOffsets[s], tokenOffsets[s+1]); length S + 1. */
@@ -253,12 +253,14 @@ function expandCall(o: ExpandToTokensOptions, async: boolean) {
   const opts = requireOptions('expandToTokens', o);
   const stepWeights = requireFloatArray('stepWeights', opts.stepWeights);
   const tokenOffsets = requireUint32Array('tokenOffsets', opts.tokenOffsets);
-  return native().expandToTokens({ stepWeights, tokenOffsets, async });
+  const tokens = tokenOffsets.length > 0 ? tokenOffsets[tokenOffsets.length - 1] : 0;
+  const device = resolveDevice(opts.device as DeviceOptions['device'], stepWeights.length + tokens);
+  return native().expandToTokens({ stepWeights, tokenOffsets, device, async });
 }
 
 /**
  * Per-token weights: every token of step s gets stepWeights[s]. Output length is the last
- * tokenOffsets entry. CPU only (a memory-bound copy).
+ * tokenOffsets entry. CPU or CUDA (`device`, default 'auto'; a copy, so exact either way).
  * @throws PavRangeError ERR_PAV_LENGTH_MISMATCH / ERR_PAV_BAD_OFFSETS / ERR_PAV_NON_FINITE
  */
 export function expandToTokens<A extends FloatArray>(o: ExpandToTokensOptions<A>): SameKind<A> {

@@ -1,7 +1,7 @@
 // Beam pruning: segmented top-k selection over candidate scores (one segment per beam/problem),
 // with dedupe keys, diversity groups or seeded sampling, in one native call.
 import { addon } from '../native/binding.ts';
-import { ErrorCodes, PavRangeError, PavTypeError } from '../errors.ts';
+import { PavRangeError, PavTypeError } from '../errors.ts';
 import {
   type DeviceOptions,
   type FloatArray,
@@ -80,13 +80,7 @@ function prepare(o: SelectTopKOptions): NativeSelectOptions {
     n.sample = { temperature, seed: requireInteger('sample.seed', s.seed, 0) };
   }
   if (o.threads !== undefined) n.threads = requireInteger('threads', o.threads, 0, 1024);
-  const cpuOnly = n.keys !== undefined || n.groups !== undefined || n.sample !== undefined;
-  if (cpuOnly && o.device === 'cuda')
-    throw new PavRangeError(
-      "keys, groups and sample run on the CPU only; use device 'cpu' or 'auto'",
-      ErrorCodes.INVALID_ARG,
-    );
-  n.device = cpuOnly ? 'cpu' : resolveDevice(o.device, scores.length);
+  n.device = resolveDevice(o.device, scores.length);
   return n;
 }
 
@@ -109,12 +103,14 @@ function trim(r: SelectTopKResult): SelectTopKResult {
  * - `sample`: Gumbel-top-k: candidate i gets score/temperature + Gumbel noise drawn from a
  *   counter-based generator keyed by (seed, global index i), and the k largest are kept in that
  *   order, which is a draw without replacement from softmax(score / temperature). Independent of
- *   threads. With keys, dedupe uses the plain scores first. Note the noise depends on the global
- *   index, so a segment moved to another position of the batch gets different noise.
+ *   threads. With keys, dedupe keeps each key's best candidate by the perturbed score. Note the
+ *   noise depends on the global index, so a segment moved to another position of the batch gets
+ *   different noise.
  *
- * Device: 'cpu', 'cuda' (plain top-k only; keys/groups/sample with 'cuda' throw a RangeError
- * ERR_PAV_INVALID_ARG), or 'auto' (default: CUDA for large plain batches when a device exists).
- * CUDA and CPU give identical results. Runs on the calling thread; see {@link selectTopKAsync}.
+ * Device: 'cpu', 'cuda', or 'auto' (default: CUDA for large batches when a device exists).
+ * CUDA and CPU give identical results for every option (with keys, groups or sample, segments
+ * longer than the device's shared-memory sort, 1024 or 2048 candidates, run on the CPU inside
+ * the CUDA call). Runs on the calling thread; see {@link selectTopKAsync}.
  *
  * @throws TypeError ERR_PAV_INVALID_TYPE for a wrong kind of argument
  * @throws RangeError ERR_PAV_NON_FINITE ("scores[17] is NaN"), ERR_PAV_BAD_OFFSETS,

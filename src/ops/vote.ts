@@ -1,7 +1,14 @@
 // Answer voting over sampled candidates: majority, weighted (sum of verifier scores) or max.
 import { addon } from '../native/binding.ts';
 import { PavRangeError, PavTypeError } from '../errors.ts';
-import { type FloatArray, requireBigUint64Array, requireFloatArray, requireUint32Array } from './common.ts';
+import {
+  type DeviceOptions,
+  type FloatArray,
+  requireBigUint64Array,
+  requireFloatArray,
+  requireUint32Array,
+  resolveDevice,
+} from './common.ts';
 
 export type VoteMethod = 'majority' | 'weighted' | 'max';
 const METHODS: readonly VoteMethod[] = ['majority', 'weighted', 'max'];
@@ -9,7 +16,7 @@ const METHODS: readonly VoteMethod[] = ['majority', 'weighted', 'max'];
 /** winner[p] of a problem with no candidates (its score is 0). */
 export const NO_WINNER = 0xffffffff;
 
-export interface VoteAnswersOptions {
+export interface VoteAnswersOptions extends DeviceOptions {
   /** Per candidate, a 64-bit key of its normalised final answer (equal keys = same answer). */
   keys: BigUint64Array;
   /** Per candidate, a finite weight (e.g. the verifier's score). Required by 'weighted' and 'max'. */
@@ -34,6 +41,7 @@ export interface VoteBinding {
     weights?: FloatArray;
     offsets: Uint32Array;
     method: VoteMethod;
+    device: 'cpu' | 'cuda';
     async: boolean;
   }): VoteResult | Promise<VoteResult>;
 }
@@ -45,7 +53,8 @@ function call(o: VoteAnswersOptions, async: boolean) {
   const method = o.method ?? 'majority';
   if (typeof method !== 'string') throw new PavTypeError(`method must be a string, got ${typeof method}`);
   if (!METHODS.includes(method)) throw new PavRangeError(`method must be 'majority', 'weighted' or 'max', got '${method}'`);
-  const base = { keys, offsets, method, async };
+  const device = resolveDevice(o.device, keys.length);
+  const base = { keys, offsets, method, device, async };
   if (o.weights === undefined) return addon<VoteBinding>().voteAnswers(base);
   return addon<VoteBinding>().voteAnswers({ ...base, weights: requireFloatArray('weights', o.weights) });
 }
@@ -53,7 +62,9 @@ function call(o: VoteAnswersOptions, async: boolean) {
 /**
  * Pick one answer per problem. Ties between answers: higher score, then (majority, with weights)
  * higher weight sum, then the answer that appears first. Deterministic; weight sums are taken in
- * candidate order in double. CPU only (a hash table per problem, reused across problems).
+ * candidate order in double. CPU (a hash table per problem) or CUDA (`device`, default 'auto'):
+ * identical winners and bit-identical scores; problems of more than 4096 candidates run on the
+ * CPU within a CUDA call.
  * @throws PavRangeError for bad offsets, length mismatch, non-finite weights, 'weighted'/'max' without weights
  */
 export function voteAnswers(o: VoteAnswersOptions): VoteResult {

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { selectTopK, selectTopKAsync, type SelectTopKOptions } from '../../src/ops/prune.ts';
-import { addonCandidates } from '../../src/native/binding.ts';
+import { addonCandidates, backendInfo } from '../../src/native/binding.ts';
 import { existsSync } from 'node:fs';
 import { gumbelKey, portableLog, selectTopKRef } from '../reference/prune.ts';
 
@@ -205,8 +205,11 @@ describe('selectTopK', () => {
     expect(e.code).toBe('ERR_PAV_NON_FINITE');
     e = err(() => selectTopK({ scores, offsets, k: 2, sample: { temperature: 1, seed: -1 } }));
     expect(e.code).toBe('ERR_PAV_INVALID_ARG');
-    e = err(() => selectTopK({ scores, offsets, k: 2, keys: new BigUint64Array(20), device: 'cuda' }));
-    expect(e.code).toBe('ERR_PAV_INVALID_ARG');
+    // keys / groups / sample run on CUDA too (test/gpu/ops_cuda.test.ts); without a device, 'cuda' is refused.
+    if (backendInfo().cuda.devices === 0) {
+      e = err(() => selectTopK({ scores, offsets, k: 2, keys: new BigUint64Array(20), device: 'cuda' }));
+      expect(e.code).toBe('ERR_PAV_NO_GPU');
+    }
     e = err(() => selectTopK({ scores, offsets, k: 2, device: 'gpu' as 'cuda' }));
     expect(e).toBeInstanceOf(TypeError);
     await expect(selectTopKAsync({ scores, offsets, k: 0 })).rejects.toMatchObject({ code: 'ERR_PAV_INVALID_ARG' });
