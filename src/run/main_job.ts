@@ -54,18 +54,21 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
     const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as { configHash?: string };
     if (old.configHash !== hash)
       throw new ConfigError(`--resume: ${dir} was written with config ${old.configHash}, this run has ${hash}; use the same options or another --out`);
-  } else {
-    if (existsSync(join(dir, 'results.jsonl')))
-      throw new ConfigError(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(manifestPath, JSON.stringify(manifestOf(config), null, 2));
+  } else if (existsSync(join(dir, 'results.jsonl'))) {
+    throw new ConfigError(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
   }
 
-  const store = new ResultsStore(join(dir, 'results.jsonl'), opts.resume ?? false);
+  // Backends first: a bad model path or endpoint fails before anything is written to the folder.
   // Real models when the config has an openai backend; the embedded benchmark otherwise.
   const backends: Backends<unknown> & { close(): Promise<void> } =
     config.backend?.kind === 'openai' ? await createTextBackends(config.backend) : await createToyBackends(config);
+  let store: ResultsStore | undefined;
   try {
+    if (!opts.resume) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(manifestPath, JSON.stringify(manifestOf(config), null, 2));
+    }
+    store = new ResultsStore(join(dir, 'results.jsonl'), opts.resume ?? false);
     const cells = gridCells(config.methods, config.budgets, config.search);
     const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);
     const clock = await runGrid(backends, cells, problems, store, {
@@ -83,7 +86,7 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
     await writeReportFrom(summary, rows, manifest, dir);
     return { dir, summary, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    store.close();
+    store?.close();
     await backends.close();
   }
 }
