@@ -1,13 +1,21 @@
 // Engine overhead on the embedded benchmark: 500 problems x beam B = 16 x C = 4 with the native toy
-// policy and the exact oracle verifier (the fastest backends there are, so this is the worst case
-// for overhead). Overhead = wall time outside policy and verifier calls; the prune phase (native
-// pruning and advantages) is reported apart from the engine's own bookkeeping. Sequential lanes so
-// phases do not overlap and add up. Prints a table and one JSON line.
+// policy and two verifiers: the exact oracle (native, ~0.1 us a prefix: the worst case for overhead)
+// and the learned ONNX PRM served by the worker pool (a model call, still tiny). Overhead = wall time
+// outside policy and verifier calls; the prune phase (native pruning and advantages) is reported
+// apart from the engine's own bookkeeping. Sequential lanes so phases do not overlap and add up.
+// Prints a table per verifier and one JSON line.
 //   npx tsx bench/search/engine_overhead.ts [--problems 500] [--budget 16] [--expansions 4] [--reps 3]
 import { parseArgs } from 'node:util';
 import { runSearchBatch } from '../../src/search/engine.ts';
 import { PhaseClock } from '../../src/search/compute.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { VerifierBackend } from '../../src/search/backends.ts';
 import { OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
+import { collectPavData, readPavData } from '../../src/toy/collect.ts';
+import { fitToyPrm, writeToyPrm } from '../../src/toy/fit.ts';
+import { LearnedVerifier } from '../../src/toy/learned.ts';
 import { generateSuite, ProblemTable } from '../../src/toy/task.ts';
 import { formatTable } from '../../src/run/table.ts';
 
@@ -22,49 +30,58 @@ const { values: a } = parseArgs({
 });
 const P = Number(a.problems), B = Number(a.budget), C = Number(a.expansions), REPS = Number(a.reps);
 const table = new ProblemTable(generateSuite({ size: P, seed: 1 }));
-const backends = { policy: new ToyPolicy(table, { gamma: 5 }), verifier: new OracleVerifier(table, { gamma: 5 }), task: new ToyTask(table) };
 const problems = Array.from({ length: P }, (_, i) => i);
 
-const runs: { wall: number; generate: number; score: number; prune: number; other: number; children: number }[] = [];
-for (let rep = 0; rep < REPS + 1; rep++) {
-  const clock = new PhaseClock(false);
-  const t0 = performance.now();
-  const rs = await runSearchBatch(backends, { algorithm: 'beam', budget: B, expansions: C, score: 'pav' }, problems, {
-    window: Number(a.window),
-    lanes: 1,
-    clock,
-  });
-  const wall = (performance.now() - t0) / 1000;
-  const children = rs.reduce((n, r) => n + r.compute.policySamples, 0);
-  if (rep > 0) runs.push({ wall, ...clock.totals, other: wall - clock.totals.generate - clock.totals.score - clock.totals.prune, children });
+async function measure(verifier: VerifierBackend<number>) {
+  const backends = { policy: new ToyPolicy(table, { gamma: 5 }), verifier, task: new ToyTask(table) };
+  const runs: { wall: number; generate: number; score: number; prune: number; other: number; children: number }[] = [];
+  for (let rep = 0; rep < REPS + 1; rep++) {
+    const clock = new PhaseClock(false);
+    const t0 = performance.now();
+    const rs = await runSearchBatch(backends, { algorithm: 'beam', budget: B, expansions: C, score: 'pav' }, problems, {
+      window: Number(a.window),
+      lanes: 1,
+      clock,
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const children = rs.reduce((n, r) => n + r.compute.policySamples, 0);
+    if (rep > 0) runs.push({ wall, ...clock.totals, other: wall - clock.totals.generate - clock.totals.score - clock.totals.prune, children });
+  }
+  runs.sort((x, y) => x.wall - y.wall);
+  const m = runs[Math.floor(runs.length / 2)];
+  const share = (x: number) => `${((100 * x) / m.wall).toFixed(1)}%`;
+  console.log(`\nbeam (PAV) B=${B} C=${C} over ${P} problems, verifier ${verifier.name}, 1 lane; median of ${REPS} (after a warm-up)`);
+  console.log(
+    formatTable(
+      ['phase', 'seconds', 'share of wall', 'us / child'],
+      [
+        ['generate (policy)', m.generate.toFixed(3), share(m.generate), ((1e6 * m.generate) / m.children).toFixed(3)],
+        ['score (verifier)', m.score.toFixed(3), share(m.score), ((1e6 * m.score) / m.children).toFixed(3)],
+        ['prune (native advantages + top-k)', m.prune.toFixed(3), share(m.prune), ((1e6 * m.prune) / m.children).toFixed(3)],
+        ['engine bookkeeping', m.other.toFixed(3), share(m.other), ((1e6 * m.other) / m.children).toFixed(3)],
+        ['wall', m.wall.toFixed(3), '100%', ((1e6 * m.wall) / m.children).toFixed(3)],
+      ],
+    ),
+  );
+  const overhead = m.prune + m.other;
+  console.log(`engine overhead (outside policy and verifier): ${share(overhead)} of wall; ${(m.children / m.wall / 1e6).toFixed(2)} M children/s`);
+  return { verifier: verifier.name, wallS: m.wall, phasesS: { generate: m.generate, score: m.score, prune: m.prune, other: m.other }, overheadShare: overhead / m.wall, childrenPerS: m.children / m.wall };
 }
-runs.sort((x, y) => x.wall - y.wall);
-const m = runs[Math.floor(runs.length / 2)];
-const share = (x: number) => `${((100 * x) / m.wall).toFixed(1)}%`;
-console.log(`beam (PAV) B=${B} C=${C} over ${P} problems, oracle verifier, 1 lane; median of ${REPS} (after a warm-up)`);
-console.log(
-  formatTable(
-    ['phase', 'seconds', 'share of wall'],
-    [
-      ['generate (policy)', m.generate.toFixed(3), share(m.generate)],
-      ['score (verifier)', m.score.toFixed(3), share(m.score)],
-      ['prune (native advantages + top-k)', m.prune.toFixed(3), share(m.prune)],
-      ['engine bookkeeping', m.other.toFixed(3), share(m.other)],
-      ['wall', m.wall.toFixed(3), '100%'],
-    ],
-  ),
-);
-const overhead = m.prune + m.other;
-console.log(`engine overhead (outside policy and verifier): ${share(overhead)} of wall; ${(m.children / m.wall / 1e6).toFixed(2)} M children/s`);
-console.log(
-  JSON.stringify({
-    bench: 'engine_overhead',
-    problems: P,
-    budget: B,
-    expansions: C,
-    wallS: m.wall,
-    phasesS: { generate: m.generate, score: m.score, prune: m.prune, other: m.other },
-    overheadShare: overhead / m.wall,
-    childrenPerS: m.children / m.wall,
-  }),
-);
+
+const oracle = await measure(new OracleVerifier(table, { gamma: 5 }));
+// The learned verifier: fitted here in a few seconds (its accuracy does not matter for timing).
+const dir = mkdtempSync(join(tmpdir(), 'pav-overhead-'));
+let learned;
+try {
+  const data = await collectPavData({ table, gamma: 5, nCov: 4, nMc: 8, seed: 1, out: join(dir, 'data.jsonl') });
+  const fit = fitToyPrm(await readPavData(data.path), { hidden: 32, epochs: 2, seed: 1 });
+  const v = await LearnedVerifier.create(table, { modelPath: await writeToyPrm(fit, join(dir, 'prm.onnx')), workers: 2, intraOpThreads: 1 });
+  try {
+    learned = await measure(v);
+  } finally {
+    await v.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ bench: 'engine_overhead', problems: P, budget: B, expansions: C, runs: [oracle, learned] }));
