@@ -16,8 +16,8 @@ interface Beam<S> {
   q: number;
   /** Separate prover's value of the prefix (only with a prover verifier). */
   mu: number;
-  /** Q^pi after each step, for reports. */
-  values: number[];
+  /** The beam this one extends (null at the root): the chain gives Q^pi after each step, for reports. */
+  parent: Beam<S> | null;
   /** DVTS subtree; 0 for beam search. */
   group: number;
   finished: boolean;
@@ -71,7 +71,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
   }
   states.forEach((s, i) => {
     for (let g = 0; g < subtrees; g++)
-      s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], values: [], group: g, finished: false });
+      s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], parent: null, group: g, finished: false });
   });
 
   const pastDeadline = () => ctx.deadline !== undefined && performance.now() >= ctx.deadline;
@@ -200,7 +200,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
           steps: childSteps[i],
           q: base.values[i],
           mu: prov ? prov.values[i] : 0,
-          values: [...parent.values, base.values[i]],
+          parent,
           group: parent.group,
           finished: gen.finished[i] === 1,
         };
@@ -224,12 +224,19 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     if (!beam) continue;
     r.trace = beam.steps;
     r.value = beam.q;
-    r.stepValues = beam.values;
+    r.stepValues = stepValuesOf(beam);
     r.finished = finished;
     r.answer = task.answerKey(s.problem, beam.steps);
     r.correct = task.isCorrect(s.problem, beam.steps);
   }
   return states.map((s) => s.result);
+}
+
+/** Q^pi after each step of a beam's trace, read off its chain of parents. */
+function stepValuesOf<S>(beam: Beam<S>): number[] {
+  const values: number[] = [];
+  for (let b: Beam<S> | null = beam; b && b.parent; b = b.parent) values.push(b.q);
+  return values.reverse();
 }
 
 /** 64-bit key of (problem, prefix): equal keys are the same prefix of the same problem. */

@@ -35,6 +35,12 @@ describe('search engine against the one-problem reference', () => {
         expect(got[p].trace, `problem ${p}`).toEqual(want);
         expect(got[p].correct).toBe(want ? b.task.isCorrect(p, want) : false);
         expect(got[p].status).toBe('ok');
+        // stepValues are the verifier's Q^pi of each prefix of the chosen trace.
+        if (want) {
+          const prefixes = want.map((_, h) => want.slice(0, h + 1));
+          const q = await b.verifier.scorePrefixes({ problems: new Uint32Array(prefixes.length).fill(p), prefixes });
+          expect(got[p].stepValues).toEqual(Array.from(q.values));
+        }
       }
     });
   }
