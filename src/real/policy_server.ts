@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import type { PolicyBackend } from '../search/backends.ts';
+import { seededUniform as prng } from '../random.ts';
 
 export interface FaultOptions {
   /** Each response waits a uniform [0, delayMs] ms before it is sent. */
@@ -118,17 +119,6 @@ class RequestError extends Error {
   }
 }
 
-/** mulberry32: small, seeded, enough for fault draws. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkRate(name: string, v: number | undefined): number {
   if (v === undefined) return 0;

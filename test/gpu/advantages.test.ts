@@ -4,19 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/native/binding.ts';
 import { bokTransform, denseRewards, effectiveRewards, effectiveRewardsAsync, stepAdvantages } from '../../src/ops/advantages.ts';
+import { seededUniform as rng } from '../../src/random.ts';
 
 const cuda = backendInfo().cuda;
 const reason = cuda.devices > 0 ? '' : ` (skipped: ${cuda.compiled ? (cuda.error ?? 'no CUDA device') : 'addon built without CUDA'})`;
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(cuda.devices === 0)(`advantage ops: CUDA equals CPU${reason}`, () => {
   for (const Kind of [Float32Array, Float64Array]) {

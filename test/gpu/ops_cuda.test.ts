@@ -9,20 +9,12 @@ import { aggregateSteps, aggregateStepsAsync } from '../../src/ops/aggregate.ts'
 import { expandToTokens, expandToTokensAsync } from '../../src/ops/advantages.ts';
 import { selectTopK, selectTopKAsync } from '../../src/ops/prune.ts';
 import { voteAnswers, voteAnswersAsync } from '../../src/ops/vote.ts';
+import { seededUniform as rng } from '../../src/random.ts';
 
 const cuda = backendInfo().cuda;
 const why = cuda.compiled ? (cuda.error ?? 'no CUDA device') : 'addon built without CUDA';
 const reason = cuda.devices > 0 ? 'CUDA device present' : `skipped: no CUDA device (${why})`;
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csr(r: () => number, rows: number, minLen: number, maxLen: number): Uint32Array {
   const o = new Uint32Array(rows + 1);

@@ -3,20 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { backendInfo } from '../../src/native/binding.ts';
 import { selectTopK, selectTopKAsync } from '../../src/ops/prune.ts';
+import { seededUniform as rng } from '../../src/random.ts';
 
 const cuda = backendInfo().cuda;
 const reason = cuda.devices > 0 ? 'CUDA device present' : `skipped: no CUDA device (${cuda.compiled ? cuda.error : 'built without CUDA'})`;
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(cuda.devices === 0)(`selectTopK on CUDA (${reason})`, () => {
   it('equals the CPU on short, shared-memory-sized and streamed segments, float32 and float64', async () => {

@@ -9,23 +9,12 @@ import type { AdvantagesBinding } from '../../src/ops/advantages.ts';
 import type { AggregateBinding } from '../../src/ops/aggregate.ts';
 import * as vote from '../../src/ops/vote.ts';
 import type { VoteBinding } from '../../src/ops/vote.ts';
+import { seededRandom as rng } from '../../src/random.ts';
 
 type Raw = AdvantagesBinding & AggregateBinding & VoteBinding;
 type O = Record<string, unknown>;
 type R = { next(): number; int(n: number): number; pick<T>(a: readonly T[]): T };
 
-function rng(seed: number): R {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: (a) => a[int(a.length)] };
-}
 
 type Role = 'unit' | 'finite' | 'offsets' | 'tokOffsets' | 'index' | 'keys' | 'out';
 interface Field {

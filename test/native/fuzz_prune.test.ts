@@ -6,19 +6,10 @@ import { addon } from '../../src/native/binding.ts';
 import { ErrorCodes } from '../../src/errors.ts';
 import { selectTopK, selectTopKAsync, type PruneBinding, type SelectTopKOptions } from '../../src/ops/prune.ts';
 import { selectTopKRef } from '../reference/prune.ts';
+import { seededUniform as rng } from '../../src/random.ts';
 
 const CODES = new Set<string>(Object.values(ErrorCodes));
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function detached<T>(a: T): T {
   if (!ArrayBuffer.isView(a)) return a;

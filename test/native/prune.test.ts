@@ -7,18 +7,8 @@ import { selectTopK, selectTopKAsync, type SelectTopKOptions } from '../../src/o
 import { addonCandidates, backendInfo } from '../../src/native/binding.ts';
 import { existsSync } from 'node:fs';
 import { gumbelKey, portableLog, selectTopKRef } from '../reference/prune.ts';
+import { seededUniform as rng } from '../../src/random.ts';
 
-// mulberry32: small and seeded.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   opts: SelectTopKOptions;

@@ -3,20 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { NO_WINNER, voteAnswers, voteAnswersAsync } from '../../src/ops/vote.ts';
 import * as vref from '../reference/vote.ts';
+import { seededRandom as rng } from '../../src/random.ts';
 
 type Kind = 'f32' | 'f64';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n) };
-}
 
 const make = (kind: Kind, n: number, f: (i: number) => number) =>
   kind === 'f32' ? Float32Array.from({ length: n }, (_, i) => f(i)) : Float64Array.from({ length: n }, (_, i) => f(i));
