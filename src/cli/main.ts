@@ -70,7 +70,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--lanes <n>', 'concurrent cohorts' + d(defaults.engine.lanes), int('--lanes'))
     .option('--policy-params <n>', 'policy parameters, for FLOPs estimates', float('--policy-params'))
     .option('--verifier-params <n>', 'verifier parameters, for FLOPs estimates', float('--verifier-params'))
-    .option('-o, --out <dir>', 'results folder' + d(defaults.out))
+    .option('-o, --out <dir>', 'results folder (default: results/run-<timestamp>, linked as results/latest)')
     .option('--trace', 'write trace.json (Chrome trace events, for Perfetto)')
     // Real models (backend kind 'openai'); the config file holds the rest of the backend section.
     .option('--problems-file <file>', 'JSONL of {id, problem, answer}: search real models instead of the embedded benchmark')
@@ -142,7 +142,12 @@ export function buildProgram(): Command {
       process.once('SIGINT', onSig);
       process.once('SIGTERM', onSig);
       const progress = createProgress('run', flags.quiet);
-      const { dir, summary, seconds } = await runMainJob(config, { resume: flags.resume, signal: ac.signal, progress });
+      const { dir, summary, seconds } = await runMainJob(config, {
+        resume: flags.resume,
+        signal: ac.signal,
+        progress,
+        onStart: (d) => flags.quiet || console.error(`writing results to ${d} (resume an interrupted run with --out ${d} --resume)`),
+      });
       console.log(formatSummary(summary));
       console.log(`\n${summary.problems} problems, ${seconds.toFixed(1)} s. Results, summary and report.html in ${dir}`);
     });

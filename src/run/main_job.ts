@@ -1,9 +1,9 @@
 // The main job: the embedded benchmark (or real models, with a `backend` section) under every method
 // and budget, written to a results folder (manifest, rows, summary, report, optional trace) and
 // summarised as a table.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, arch } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { backendInfo } from '../native/binding.ts';
 import { configHash, type RunConfig } from './run_config.ts';
@@ -21,6 +21,8 @@ export interface MainJobOptions {
   resume?: boolean;
   signal?: AbortSignal;
   progress?: Progress;
+  /** Told the results folder once the run has started writing there. */
+  onStart?: (dir: string) => void;
 }
 
 export interface MainJobResult {
@@ -44,9 +46,26 @@ export function manifestOf(config: RunConfig): Record<string, unknown> {
   };
 }
 
+/** A fresh folder per run, so `npm start` can be run again without --out. */
+export function defaultOutDir(now = new Date()): string {
+  return join('results', `run-${now.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}`);
+}
+
+/** Point results/latest at the newest run (best effort: a filesystem without symlinks just skips it). */
+function linkLatest(dir: string): void {
+  const latest = join(dirname(dir), 'latest');
+  try {
+    if (existsSync(latest) && !lstatSync(latest).isSymbolicLink()) return;
+    rmSync(latest, { force: true });
+    symlinkSync(basename(dir), latest, 'dir');
+  } catch {
+    // not worth failing a finished run over
+  }
+}
+
 export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): Promise<MainJobResult> {
   const t0 = performance.now();
-  const dir = resolve(config.out);
+  const dir = resolve(config.out ?? defaultOutDir());
   const manifestPath = join(dir, 'manifest.json');
   const hash = configHash(config);
   if (opts.resume) {
@@ -69,6 +88,7 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
       writeFileSync(manifestPath, JSON.stringify(manifestOf(config), null, 2));
     }
     store = new ResultsStore(join(dir, 'results.jsonl'), opts.resume ?? false);
+    opts.onStart?.(dir);
     const cells = gridCells(config.methods, config.budgets, config.search);
     const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);
     const clock = await runGrid(backends, cells, problems, store, {
@@ -84,6 +104,7 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
     const summary = summarize(rows, config.modelSizes);
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
     await writeReportFrom(summary, rows, manifest, dir);
+    if (config.out === undefined) linkLatest(dir);
     return { dir, summary, seconds: (performance.now() - t0) / 1000 };
   } finally {
     store?.close();

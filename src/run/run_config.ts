@@ -176,7 +176,8 @@ export const runConfigSchema = z
       .discriminatedUnion('kind', [z.object({ kind: z.literal('toy') }).strict(), openaiBackendSchema])
       .optional()
       .describe('models searched: the embedded toy benchmark (absent or toy), or real models behind an OpenAI-compatible server'),
-    out: z.string().default('results/latest'),
+    /** Results folder; default results/run-<UTC timestamp>, with results/latest pointing at the newest. */
+    out: z.string().min(1).optional(),
     trace: z.boolean().default(false).describe('write a Chrome trace-event file of the phases'),
   })
   .strict();
