@@ -6,17 +6,17 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, isCodedError } from '../errors.ts';
 import { mergeConfig, parseRunConfig, readConfigFile, type RunConfig } from '../run/run_config.ts';
 import { runMainJob } from '../run/main_job.ts';
-import { formatSummary, formatTable } from '../run/table.ts';
+import { formatSummary } from '../run/table.ts';
 import { createProgress } from './progress.ts';
 import { writeReport } from '../report/write.ts';
 import { createToyBackends } from '../run/toy_backends.ts';
-import { solve } from '../search/engine.ts';
+import { createTextBackends } from '../run/text_backends.ts';
 import { ALGORITHMS, parseSearchConfig } from '../search/config.ts';
 import { createPolicyServer, parseStepPrompt, toyStepCodec } from '../real/policy_server.ts';
 import { ToyPolicy } from '../toy/backends.ts';
 import { generateSuite, ProblemTable } from '../toy/task.ts';
 import { DEFAULT_STUDY, formatStudy, runStudy } from '../run/study.ts';
-import { bestOfK } from '../toy/oracle.ts';
+import { solveAndDescribe } from '../run/solve_report.ts';
 import { collectPavData, readPavData } from '../toy/collect.ts';
 import { RL_DEMO_DEFAULTS, RL_DEMO_PAPER_SCALE, runRlDemo, type RlDemoOptions } from '../rl/demo.ts';
 import { formatRlTables, writeRlReport } from '../rl/report.ts';
@@ -165,9 +165,9 @@ export function buildProgram(): Command {
   withRunOptions(
     program
       .command('search')
-      .description('solve one problem of the embedded benchmark and print the chosen trace with its step scores'),
+      .description('solve one problem (embedded benchmark, or real models with a backend config) and print the chosen trace with its step scores'),
   )
-    .option('--problem <i>', 'problem index in the suite (default: 0, the paper\'s task)', int('--problem'))
+    .option('--problem <i>', 'problem index (default: 0; in the embedded suite, the paper\'s task)', int('--problem'))
     .option('--algorithm <a>', `${ALGORITHMS.join(' | ')} (default: beam)`)
     .option('--score <s>', 'prm | pav (default: pav)')
     .option('--budget <N>', 'samples / beam width (default: 16)', int('--budget'))
@@ -180,33 +180,22 @@ export function buildProgram(): Command {
         score: flags.score ?? 'pav',
         budget: flags.budget ?? 16,
       });
-      if (config.backend?.kind === 'openai') throw new ConfigError('`search` runs the embedded benchmark only; real models run with `pavsearch run`');
+      const problem = flags.problem ?? 0;
+      if (config.backend?.kind === 'openai') {
+        const backends = await createTextBackends(config.backend);
+        try {
+          console.log(`problem ${backends.task.problemId(problem)}: ${backends.problems[problem]?.problem.slice(0, 200) ?? ''}`);
+          console.log(await solveAndDescribe(backends, search, problem, { deadlineMs: flags.deadlineMs }));
+        } finally {
+          await backends.close();
+        }
+        return;
+      }
       const backends = await createToyBackends(config);
       try {
-        const problem = flags.problem ?? 0;
         const task = backends.table.task(problem);
-        const r = await solve(backends, search, problem, { deadlineMs: flags.deadlineMs });
-        console.log(`problem ${r.id}: target ${task.target.join(' ')}, vocab ${task.vocab}, max length ${task.maxLen}`);
-        console.log(`${search.algorithm}${search.algorithm === 'beam' || search.algorithm === 'dvts' ? ` (${search.score})` : ''}, N=${search.budget}, verifier ${backends.verifier.name}: status ${r.status}`);
-        if (!r.trace) {
-          console.log(`no trace: ${r.error ?? 'nothing finished'}`);
-          return;
-        }
-        console.log(`trace: ${backends.task.render(problem, r.trace)}  ->  ${r.correct ? 'correct' : 'wrong'}`);
-        if (r.stepValues) {
-          // Per-step Q^pi and the Best-of-K prover's advantage (the PAV's progress term).
-          const K = search.proverK;
-          let prev = (await backends.verifier.scorePrefixes({ problems: Uint32Array.of(problem), prefixes: [[]] })).values[0];
-          const rows = r.trace.map((tok, h) => {
-            const q = r.stepValues![h];
-            const adv = bestOfK(q, K) - bestOfK(prev, K);
-            prev = q;
-            return [String(h + 1), backends.task.render(problem, [tok]), q.toFixed(4), adv.toFixed(4), (q + search.alpha * adv).toFixed(4)];
-          });
-          console.log(formatTable(['step', 'token', 'Q^pi', `A^mu (BoK ${K})`, `Q + ${search.alpha} A`], rows));
-        }
-        const c = r.compute;
-        console.log(`compute: ${c.policySamples} step samples, ${c.policyTokens} policy tokens, ${c.verifierCalls} verifier calls, ${c.verifierTokens} verifier tokens`);
+        console.log(`problem ${backends.task.problemId(problem)}: target ${task.target.join(' ')}, vocab ${task.vocab}, max length ${task.maxLen}`);
+        console.log(await solveAndDescribe(backends, search, problem, { deadlineMs: flags.deadlineMs }));
       } finally {
         await backends.close();
       }

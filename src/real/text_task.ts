@@ -58,6 +58,10 @@ export class TextTask implements TaskAdapter<string> {
     return `Problem ${p.id}: ${p.problem}\n${steps}\nAnswer: ${this.answerOf(trace) ?? '(none)'} (reference ${p.answer})`;
   }
 
+  renderStep(_problem: number, step: string): string {
+    return step.trim();
+  }
+
   private at(problem: number): TextProblem {
     const p = this.problems[problem];
     if (p === undefined) throw new PavRangeError(`problem index ${problem} is out of range [0, ${this.problems.length})`);

@@ -76,4 +76,6 @@ export interface TaskAdapter<S> {
   answerKey(problem: number, trace: readonly S[]): string;
   /** Human-readable rendering of a trace (CLI `search`, reports). */
   render(problem: number, trace: readonly S[]): string;
+  /** One step on its own (the step table of CLI `search`); String(step) where absent. */
+  renderStep?(problem: number, step: S): string;
 }

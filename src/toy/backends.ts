@@ -218,4 +218,8 @@ export class ToyTask implements TaskAdapter<number> {
   render(problem: number, trace: readonly number[]): string {
     return renderTokens(this.table.task(problem), trace);
   }
+
+  renderStep(problem: number, step: number): string {
+    return renderTokens(this.table.task(problem), [step]);
+  }
 }

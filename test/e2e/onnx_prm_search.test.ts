@@ -15,6 +15,8 @@ import { TextTask } from '../../src/real/text_task.ts';
 import { runMainJob } from '../../src/run/main_job.ts';
 import { parseRunConfig } from '../../src/run/run_config.ts';
 import { createTextBackends } from '../../src/run/text_backends.ts';
+import { solveAndDescribe } from '../../src/run/solve_report.ts';
+import { parseSearchConfig } from '../../src/search/config.ts';
 import { runSearchBatch } from '../../src/search/engine.ts';
 import { resolveRunConfig } from '../../src/cli/main.ts';
 import { startTextPolicyServer, type TextPolicyServer } from '../fixtures/text_policy_server.ts';
@@ -112,6 +114,22 @@ describe('main job with a backend section', () => {
     expect(summary.problems).toBe(rows.length);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { config: { backend: { kind: string } } };
     expect(manifest.config.backend.kind).toBe('openai');
+  });
+
+  it('`search` on real-model backends: one problem, its trace and per-step Q, A and PAV score', async () => {
+    const b = await createTextBackends(parseRunConfig({ backend: backend() }).backend as never);
+    try {
+      const text = await solveAndDescribe(b, parseSearchConfig({ algorithm: 'beam', score: 'pav', budget: 2 }), 0);
+      expect(text).toMatch(/status ok/);
+      expect(text).toMatch(/answer: \d+ {2}-> {2}(correct|wrong)/);
+      expect(text).toMatch(/\n1 +We add 12 and 5\./);
+      expect(text).toMatch(/step\s+text\s+Q\^pi\s+A\^mu \(BoK 4\)/);
+      expect(text).toMatch(/\\boxed\{\d+\}/);
+      // A single solve reports the backend's error to its caller (a batch run records a failed row instead).
+      await expect(solveAndDescribe(b, parseSearchConfig({ algorithm: 'beam', budget: 2 }), FAILING)).rejects.toThrow(/500/);
+    } finally {
+      await b.close();
+    }
   });
 
   it('createTextBackends: the pooling verifier option and config errors that name the key', async () => {
