@@ -3,7 +3,7 @@
 // resumed run ends with exactly the rows of an uninterrupted one.
 import type { Backends, ProblemResult } from '../search/result.ts';
 import { runSearchBatch } from '../search/engine.ts';
-import { PhaseClock } from '../search/compute.ts';
+import { PhaseClock, estimateFlops, type ModelSizes } from '../search/compute.ts';
 import type { SearchConfigInput } from '../search/config.ts';
 import { ResultsStore, type ResultRow } from './results_store.ts';
 
@@ -37,11 +37,19 @@ export interface GridOptions {
   lanes?: number;
   signal?: AbortSignal;
   recordSpans?: boolean;
+  /** Parameters of the models, for per-row FLOPs (2 x parameters x tokens). */
+  modelSizes?: ModelSizes;
   /** Called after each row is durably written. */
   onRow?: (row: ResultRow, done: number, total: number) => void;
 }
 
-export function toRow<S>(cell: GridCell, r: ProblemResult<S>, render: (problem: number, trace: readonly S[]) => string): ResultRow {
+export function toRow<S>(
+  cell: GridCell,
+  r: ProblemResult<S>,
+  render: (problem: number, trace: readonly S[]) => string,
+  sizes: ModelSizes = {},
+): ResultRow {
+  const flops = estimateFlops(r.compute, sizes);
   return {
     configKey: configKey(cell),
     problem: r.problem,
@@ -60,6 +68,7 @@ export function toRow<S>(cell: GridCell, r: ProblemResult<S>, render: (problem: 
     status: r.status,
     ...(r.error ? { error: r.error } : {}),
     compute: r.compute,
+    ...(flops !== undefined ? { flops } : {}),
     phases: r.phases,
   };
 }
@@ -84,7 +93,7 @@ export async function runGrid<S>(
       signal: opts.signal,
       clock,
       onResult: (r) => {
-        const row = toRow(cell, r as ProblemResult<S>, backends.task.render.bind(backends.task));
+        const row = toRow(cell, r as ProblemResult<S>, backends.task.render.bind(backends.task), opts.modelSizes);
         store.append(row);
         done++;
         opts.onRow?.(row, done, total);

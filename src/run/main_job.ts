@@ -96,6 +96,7 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
       lanes: config.engine.lanes,
       signal: opts.signal,
       recordSpans: config.trace,
+      modelSizes: config.modelSizes,
       onRow: (row, done, total) => opts.progress?.update(done, total, String(row.configKey)),
     });
     opts.progress?.stop();

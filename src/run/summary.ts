@@ -1,7 +1,7 @@
 // Aggregates result rows into accuracy-against-compute points per method and the paper's
 // compute-efficiency ratio: compute of ORM best-of-N at the largest budget over the compute of the
 // cheapest budget of a PAV search that matches its accuracy.
-import { PHASES, type ComputeCounters, type PhaseTimes } from '../search/compute.ts';
+import { PHASES, estimateFlops, type ComputeCounters, type ModelSizes, type PhaseTimes } from '../search/compute.ts';
 import type { ResultRow } from './results_store.ts';
 
 export interface Point {
@@ -66,7 +66,7 @@ export function labelOf(method: string): string {
   return LABELS[method] ?? method;
 }
 
-export function summarize(rows: readonly ResultRow[], sizes: { policyParams?: number; verifierParams?: number } = {}): RunSummary {
+export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): RunSummary {
   const groups = new Map<string, Map<number, ResultRow[]>>();
   const problems = new Set<number>();
   for (const r of rows) {
@@ -118,7 +118,7 @@ function rank(order: string[], m: string): number {
   return i < 0 ? order.length : i;
 }
 
-function point(budget: number, rows: ResultRow[], sizes: { policyParams?: number; verifierParams?: number }): Point {
+function point(budget: number, rows: ResultRow[], sizes: ModelSizes): Point {
   const n = rows.length;
   const sum = (f: (r: ResultRow) => number) => rows.reduce((a, r) => a + f(r), 0);
   const compute = (r: ResultRow) => r.compute as ComputeCounters;
@@ -138,7 +138,7 @@ function point(budget: number, rows: ResultRow[], sizes: { policyParams?: number
     phases,
   };
   if (withPass.length > 0) p.passAtN = withPass.filter((r) => r.passAtN).length / withPass.length;
-  if (sizes.policyParams !== undefined || sizes.verifierParams !== undefined)
-    p.flops = 2 * (sizes.policyParams ?? 0) * policyTokens + 2 * (sizes.verifierParams ?? 0) * verifierTokens;
+  const flops = estimateFlops({ policySamples: 0, policyTokens, policyCalls: 0, verifierCalls: 0, verifierTokens }, sizes);
+  if (flops !== undefined) p.flops = flops;
   return p;
 }

@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('main job', () => {
   it('writes manifest, rows, summary, report and a Perfetto trace', async () => {
     const out = join(dir, 'run');
-    const config = parseRunConfig({ benchmark: { problems: 12 }, budgets: [2, 4], out, trace: true });
+    const config = parseRunConfig({ benchmark: { problems: 12 }, budgets: [2, 4], out, trace: true, modelSizes: { policyParams: 1e9 } });
     const { summary } = await runMainJob(config);
     for (const f of ['manifest.json', 'results.jsonl', 'summary.json', 'report.html', 'trace.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
@@ -22,6 +22,10 @@ describe('main job', () => {
     expect(manifest.config.benchmark.problems).toBe(12);
     const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
     expect(rows).toHaveLength(12 * 5 * 2);
+    for (const line of rows) {
+      const r = JSON.parse(line) as { flops: number; compute: { policyTokens: number } };
+      expect(r.flops).toBe(2 * 1e9 * r.compute.policyTokens);
+    }
     expect(summary.methods.map((m) => m.method)).toEqual(['best-of-n/orm', 'beam/prm', 'beam/pav', 'dvts/pav', 'pav-rerank/pav']);
     const trace = JSON.parse(readFileSync(join(out, 'trace.json'), 'utf8')) as { ph: string; cat?: string }[];
     const cats = new Set(trace.filter((e) => e.ph === 'X').map((e) => e.cat));
