@@ -11,6 +11,9 @@ import { emptyResult, timeShared, type DriverContext, type ProblemResult } from 
 import { mixSeed, stringCode } from './seeds.ts';
 import { abortError } from './beam.ts';
 
+/** Score of an empty response under PAV rerank: finite (the native ops refuse Infinity) and below all others. */
+const EMPTY_TRACE_SCORE = -Number.MAX_VALUE;
+
 export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly number[]): Promise<ProblemResult<S>[]> {
   const { config, policy, verifier, prover, task } = ctx;
   const rerank = config.algorithm === 'pav-rerank';
@@ -105,7 +108,16 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
         K: config.proverK,
         ...(prov ? { proverChild: Float64Array.from(child, (j) => prov.values[j]), proverParent: prov.values } : {}),
       });
-      return Float64Array.from(aggregateSteps({ scores: r, offsets: stepOffsets, method: config.rerankAggregate }));
+      // Aggregate over the traces that have steps; an empty response (a model that said nothing)
+      // ranks below every real one without a special case in the native op.
+      const withSteps: number[] = [];
+      for (let i = 0; i < traces.length; i++) if (traces[i].length > 0) withSteps.push(i);
+      const segs = new Uint32Array(withSteps.length + 1);
+      withSteps.forEach((i, j) => (segs[j + 1] = stepOffsets[i + 1]));
+      const agg = withSteps.length > 0 ? aggregateSteps({ scores: r, offsets: segs, method: config.rerankAggregate }) : new Float64Array(0);
+      const out = new Float64Array(traces.length).fill(EMPTY_TRACE_SCORE);
+      withSteps.forEach((i, j) => (out[i] = agg[j]));
+      return out;
     });
     stepValues = traces.map((t, i) => Array.from(base.values.subarray(stepAt[i], stepAt[i] + t.length)));
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runSearchBatch, solve } from '../../src/search/engine.ts';
 import { parseSearchConfig, type SearchConfigInput } from '../../src/search/config.ts';
 import type { Backends } from '../../src/search/result.ts';
-import type { ScoreRequestBatch, VerifierBackend } from '../../src/search/backends.ts';
+import type { PolicyBackend, ScoreRequestBatch, VerifierBackend } from '../../src/search/backends.ts';
 import { NoisyVerifier, OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
 import { generateSuite, paperTask, ProblemTable } from '../../src/toy/task.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -131,6 +131,31 @@ class FaultyVerifier implements VerifierBackend<number> {
 }
 
 describe('faults, cancellation and deadlines', () => {
+  it('PAV rerank ranks empty responses last instead of failing the problem', async () => {
+    const b = noisy();
+    const inner = b.policy;
+    // Every third response is empty, as from a model that stops at once.
+    const policy: PolicyBackend<number> = {
+      name: 'sometimes-silent',
+      sampleSteps: (batch) => inner.sampleSteps(batch),
+      async sampleCompletions(batch) {
+        const r = await inner.sampleCompletions(batch);
+        r.completions.forEach((_, i) => {
+          if (i % 3 === 0) {
+            r.completions[i] = [];
+            r.tokens[i] = 0;
+          }
+        });
+        return r;
+      },
+    };
+    const got = await runSearchBatch({ ...b, policy }, { algorithm: 'pav-rerank', budget: 6 }, problems);
+    for (const r of got) {
+      expect(r.status, r.error).toBe('ok');
+      expect(r.trace!.length).toBeGreaterThan(0);
+    }
+  });
+
   it('a problem whose calls fail is recorded as failed; the others finish unchanged', async () => {
     const clean = noisy();
     const faulty = { ...clean, verifier: new FaultyVerifier(clean.verifier, { failProblems: new Set([3, 11]) }) };
