@@ -1,9 +1,10 @@
 """Export a Hugging Face process reward model to ONNX for pavsearch's onnx-prm verifier.
 
 The exported graph takes exactly input_ids and attention_mask (int64 [batch, seq]) and returns
-logits (float32 [batch, seq, C]), which is what the verifier pool feeds and reads. Decoder exports
-from `optimum-cli export onnx --task text-generation` add a position_ids input, which the pool does
-not feed; this script wraps the model so the graph has the two inputs only.
+logits (float32 [batch, seq, C]), which is what the verifier pool feeds and reads. (The pool also
+derives position_ids and token_type_ids from the mask, so plain optimum exports load too; this
+script exists for custom heads such as Qwen2.5-Math-PRM's and to keep only the label columns of an
+LM head, so the workers do not send back [B, T, vocab] logits.)
 
   pip install "torch>=2.5" transformers onnx
   # Qwen2.5-Math-PRM-7B: a classification head, logits [B, T, 2] = [bad, good]

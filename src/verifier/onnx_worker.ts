@@ -33,6 +33,29 @@ let session: ort.InferenceSession | undefined;
 let init: Promise<InitResult> | undefined;
 let outputName = '';
 let useMask = true;
+/** Inputs the model has besides ids and mask, each computed from the mask. */
+let derived: string[] = [];
+
+/**
+ * Inputs Hugging Face exports often add (optimum's text-generation and classification exports), made
+ * from the attention mask so such models load as exported: positions count real tokens, as
+ * transformers does for padded batches (cumsum(mask) - 1, 0 at padding); token types are all 0.
+ */
+const DERIVED_INPUTS: Record<string, (mask: BigInt64Array, batch: number, seqLen: number) => BigInt64Array> = {
+  position_ids(mask, batch, seqLen) {
+    const out = new BigInt64Array(batch * seqLen);
+    for (let b = 0; b < batch; b++) {
+      let pos = -1n;
+      for (let t = 0; t < seqLen; t++) {
+        const i = b * seqLen + t;
+        if (mask[i] !== 0n) pos++;
+        out[i] = pos < 0n ? 0n : mask[i] !== 0n ? pos : 0n;
+      }
+    }
+    return out;
+  },
+  token_type_ids: (_mask, batch, seqLen) => new BigInt64Array(batch * seqLen),
+};
 
 async function createSession(cfg: WorkerConfig): Promise<InitResult> {
   const base: ort.InferenceSession.SessionOptions = {
@@ -64,8 +87,13 @@ async function createSession(cfg: WorkerConfig): Promise<InitResult> {
   if (!names.includes(cfg.inputNames[0]))
     throw new Error(`model has no input named ${cfg.inputNames[0]} (inputs: ${names.join(', ')})`);
   useMask = names.includes(cfg.inputNames[1]);
-  if (names.length > (useMask ? 2 : 1))
-    throw new Error(`model inputs [${names.join(', ')}] include ones the pool does not feed (it feeds ${cfg.inputNames.join(', ')})`);
+  derived = names.filter((n) => n !== cfg.inputNames[0] && n !== cfg.inputNames[1]);
+  const unknown = derived.filter((n) => !(n in DERIVED_INPUTS));
+  if (unknown.length > 0)
+    throw new Error(
+      `model inputs [${names.join(', ')}] include ones the pool does not feed: ${unknown.join(', ')} ` +
+        `(it feeds ${cfg.inputNames.join(', ')} and derives ${Object.keys(DERIVED_INPUTS).join(', ')})`,
+    );
   outputName = cfg.outputName ?? session.outputNames[0];
   if (!session.outputNames.includes(outputName))
     throw new Error(`model has no output named ${outputName} (outputs: ${session.outputNames.join(', ')})`);
@@ -81,6 +109,7 @@ export default async function handle(task: WorkerTask): Promise<InitResult | Flo
   const { ids, mask, batch, seqLen } = task;
   const feeds: Record<string, ort.Tensor> = { [(Piscina.workerData as WorkerConfig).inputNames[0]]: new ort.Tensor('int64', ids, [batch, seqLen]) };
   if (useMask) feeds[(Piscina.workerData as WorkerConfig).inputNames[1]] = new ort.Tensor('int64', mask, [batch, seqLen]);
+  for (const name of derived) feeds[name] = new ort.Tensor('int64', DERIVED_INPUTS[name](mask, batch, seqLen), [batch, seqLen]);
   const out = await session!.run(feeds, [outputName]);
   const t = out[outputName];
   if (t.type !== 'float32') throw new Error(`output ${outputName} is ${t.type}, expected float32`);
