@@ -22,8 +22,14 @@ import { RL_DEMO_DEFAULTS, RL_DEMO_PAPER_SCALE, runRlDemo, type RlDemoOptions } 
 import { formatRlTables, writeRlReport } from '../rl/report.ts';
 import { fitToyPrm, writeToyPrm } from '../toy/fit.ts';
 import { LearnedVerifier, evaluateAgainstOracle, formatOracleErrorReport } from '../toy/learned.ts';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const defaults = parseRunConfig({});
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -125,6 +131,7 @@ export function resolveRunConfig(flags: RunFlags): RunConfig {
 export function buildProgram(): Command {
   const program = new Command()
     .name('pavsearch')
+    .version(packageVersion())
     .description('Verifier-guided test-time search with process advantage verifiers (PAV) on a native core.')
     .showHelpAfterError();
 
@@ -333,13 +340,16 @@ export function buildProgram(): Command {
   return program;
 }
 
-const isMain = process.argv[1] && /cli[\\/]main\.ts$|bin[\\/]pavsearch(\.js)?$/.test(process.argv[1]);
-if (isMain) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .catch((err: unknown) => {
-      const code = isCodedError(err) ? ` [${err.code}]` : '';
-      console.error(`pavsearch: ${err instanceof Error ? err.message : String(err)}${code}`);
-      process.exitCode = 1;
-    });
+/** Parse argv and run; errors print one line with their code and set a non-zero exit status. */
+export async function runCli(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    const code = isCodedError(err) ? ` [${err.code}]` : '';
+    console.error(`pavsearch: ${err instanceof Error ? err.message : String(err)}${code}`);
+    process.exitCode = 1;
+  }
 }
+
+// Run when executed directly (`tsx src/cli/main.ts`, `npm start`); bin/pavsearch.js calls runCli itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await runCli();
