@@ -75,43 +75,23 @@ std::string GetStringOr(const Napi::Object& o, const char* key, const std::strin
   return v.As<Napi::String>().Utf8Value();
 }
 
+// The typed-array kind that holds each element type, and its name for error messages.
 template <class T>
 struct ArrayKind;
-template <>
-struct ArrayKind<float> {
-  static constexpr napi_typedarray_type type = napi_float32_array;
-  static constexpr const char* name = "Float32Array";
-};
-template <>
-struct ArrayKind<double> {
-  static constexpr napi_typedarray_type type = napi_float64_array;
-  static constexpr const char* name = "Float64Array";
-};
-template <>
-struct ArrayKind<uint32_t> {
-  static constexpr napi_typedarray_type type = napi_uint32_array;
-  static constexpr const char* name = "Uint32Array";
-};
-template <>
-struct ArrayKind<int32_t> {
-  static constexpr napi_typedarray_type type = napi_int32_array;
-  static constexpr const char* name = "Int32Array";
-};
-template <>
-struct ArrayKind<uint8_t> {
-  static constexpr napi_typedarray_type type = napi_uint8_array;
-  static constexpr const char* name = "Uint8Array";
-};
-template <>
-struct ArrayKind<uint64_t> {
-  static constexpr napi_typedarray_type type = napi_biguint64_array;
-  static constexpr const char* name = "BigUint64Array";
-};
-template <>
-struct ArrayKind<int64_t> {
-  static constexpr napi_typedarray_type type = napi_bigint64_array;
-  static constexpr const char* name = "BigInt64Array";
-};
+#define PAV_ARRAY_KIND(T, KIND, NAME)                                  \
+  template <>                                                          \
+  struct ArrayKind<T> {                                                \
+    static constexpr napi_typedarray_type type = KIND;                 \
+    static constexpr const char* name = NAME;                          \
+  };
+PAV_ARRAY_KIND(float, napi_float32_array, "Float32Array")
+PAV_ARRAY_KIND(double, napi_float64_array, "Float64Array")
+PAV_ARRAY_KIND(uint32_t, napi_uint32_array, "Uint32Array")
+PAV_ARRAY_KIND(int32_t, napi_int32_array, "Int32Array")
+PAV_ARRAY_KIND(uint8_t, napi_uint8_array, "Uint8Array")
+PAV_ARRAY_KIND(uint64_t, napi_biguint64_array, "BigUint64Array")
+PAV_ARRAY_KIND(int64_t, napi_bigint64_array, "BigInt64Array")
+#undef PAV_ARRAY_KIND
 
 template <class T>
 bool HasArray(const Napi::Object& o, const char* key) {
