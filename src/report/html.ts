@@ -2,7 +2,7 @@
 // so the file renders offline with JavaScript off. Every sentence is generated from the numbers.
 import { PHASES } from '../search/compute.ts';
 import type { ResultRow } from '../run/results_store.ts';
-import { HEADLINE_METHOD, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
+import { HEADLINE_METHOD, comparisonSentences, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
 import { phaseTotals, renderCharts, type Chart } from './charts.ts';
 
 /** What `manifest.json` holds (see run/main_job.ts manifestOf); every field is optional here. */
@@ -224,7 +224,7 @@ function efficiencySection(s: RunSummary): string {
   parts.push(
     '<p>The paper\'s measure: the compute of ORM best-of-N at the largest budget divided by the compute of the cheapest budget of a search that matches its accuracy (above 1: the search needs less compute).</p>',
   );
-  parts.push(`<ul class="findings">${efficiencySentences(s).map((t) => `<li>${esc(t)}</li>`).join('')}</ul>`);
+  parts.push(`<ul class="findings">${[...efficiencySentences(s), ...comparisonSentences(s)].map((t) => `<li>${esc(t)}</li>`).join('')}</ul>`);
   if (s.reference) {
     const ref = s.reference;
     const refPoint = s.methods.find((m) => m.method === ref.method)?.points.find((p) => p.budget === ref.budget);

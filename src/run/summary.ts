@@ -38,9 +38,19 @@ export interface Efficiency {
   bestAccuracy: number;
 }
 
+/** Paired difference of two methods' accuracy per budget, over the problems both answered. */
+export interface Comparison {
+  a: string;
+  b: string;
+  label: string;
+  points: { budget: number; problems: number; diff: number; se: number }[];
+}
+
 export interface RunSummary {
   problems: number;
   methods: MethodSummary[];
+  /** PAV against PRM (the paper's main comparison), paired by problem. */
+  comparisons: Comparison[];
   reference: { method: string; budget: number; accuracy: number; policyTokens: number; totalTokens: number } | null;
   efficiency: Efficiency[];
 }
@@ -110,7 +120,44 @@ export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): R
           };
         })
     : [];
-  return { problems: problems.size, methods, reference, efficiency };
+  const comparisons = COMPARISONS.map(([a, b]) => compare(rows, a, b)).filter((c): c is Comparison => c !== null);
+  return { problems: problems.size, methods, comparisons, reference, efficiency };
+}
+
+const COMPARISONS: [string, string][] = [
+  ['beam/pav', 'beam/prm'],
+  ['dvts/pav', 'dvts/prm'],
+];
+
+/** a minus b in accuracy at each budget both ran, paired by problem; se is the paired standard error. */
+function compare(rows: readonly ResultRow[], a: string, b: string): Comparison | null {
+  const byKey = new Map<string, boolean>();
+  for (const r of rows) byKey.set(`${methodOf(r)}@${r.budget}#${r.problem}`, r.correct === true);
+  const budgets = [...new Set(rows.filter((r) => methodOf(r) === a).map((r) => Number(r.budget)))].sort((x, y) => x - y);
+  const points: Comparison['points'] = [];
+  for (const budget of budgets) {
+    const d: number[] = [];
+    for (const r of rows) {
+      if (methodOf(r) !== a || Number(r.budget) !== budget) continue;
+      const other = byKey.get(`${b}@${budget}#${r.problem}`);
+      if (other !== undefined) d.push((r.correct === true ? 1 : 0) - (other ? 1 : 0));
+    }
+    if (d.length === 0) continue;
+    const mean = d.reduce((x, y) => x + y, 0) / d.length;
+    const variance = d.length > 1 ? d.reduce((x, y) => x + (y - mean) ** 2, 0) / (d.length - 1) : 0;
+    points.push({ budget, problems: d.length, diff: mean, se: Math.sqrt(variance / d.length) });
+  }
+  return points.length > 0 ? { a, b, label: `${labelOf(a)} - ${labelOf(b)}`, points } : null;
+}
+
+/** One line per comparison: the paired differences and how many budgets are clear of 2 standard errors. */
+export function comparisonSentences(s: RunSummary): string[] {
+  return s.comparisons.map((c) => {
+    const pts = c.points.map((p) => `N=${p.budget}: ${(100 * p.diff).toFixed(1)} ± ${(100 * p.se).toFixed(1)}`).join(', ');
+    const ahead = c.points.filter((p) => p.diff > 2 * p.se).length;
+    const behind = c.points.filter((p) => p.diff < -2 * p.se).length;
+    return `${labelOf(c.a)} against ${labelOf(c.b)} (accuracy points, paired by problem, ± one standard error): ${pts}. Ahead by more than two standard errors at ${ahead} of ${c.points.length} budgets, behind at ${behind}.`;
+  });
 }
 
 function rank(order: string[], m: string): number {

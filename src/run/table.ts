@@ -1,5 +1,5 @@
 // Plain-text tables of a run summary for the terminal and the README.
-import { HEADLINE_METHOD, type RunSummary } from './summary.ts';
+import { HEADLINE_METHOD, comparisonSentences, type RunSummary } from './summary.ts';
 
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -51,5 +51,7 @@ export function formatSummary(s: RunSummary): string {
     );
     lines.push('* the paper\'s measure: compute of ORM best-of-N at the largest budget / compute of the cheapest beam (PAV) that matches its accuracy');
   }
+  const comparisons = comparisonSentences(s);
+  if (comparisons.length > 0) lines.push('', ...comparisons);
   return lines.join('\n');
 }

@@ -61,6 +61,18 @@ describe('summarize', () => {
     expect(text).toContain('never');
   });
 
+  it('compares PAV with PRM paired by problem, with a standard error', () => {
+    const c = s.comparisons.find((x) => x.a === 'beam/pav' && x.b === 'beam/prm')!;
+    // Only N=8 has both; PAV solves problems 0-5, PRM 0-3: differences 1 at problems 4 and 5.
+    expect(c.points).toHaveLength(1);
+    expect(c.points[0].budget).toBe(8);
+    expect(c.points[0].problems).toBe(10);
+    expect(c.points[0].diff).toBeCloseTo(0.2);
+    expect(c.points[0].se).toBeCloseTo(Math.sqrt((2 * 0.8 ** 2 + 8 * 0.2 ** 2) / 9 / 10));
+    expect(formatSummary(s)).toContain('beam (PAV) against beam (PRM)');
+    expect(formatSummary(s)).toContain('N=8: 20.0 ± 13.3');
+  });
+
   it('has no reference or ratios without ORM rows', () => {
     const t = summarize(rows('beam', 'pav', 8, 4, 2, 100));
     expect(t.reference).toBeNull();
