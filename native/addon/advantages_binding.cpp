@@ -16,7 +16,7 @@ namespace {
 using pav::View;
 
 // Reads the options object and remembers every array it hands out, so an async call can keep
-// them referenced. Detached buffers are refused: they read as empty and would succeed silently.
+// them referenced.
 struct Args {
   Napi::Env env;
   Napi::Object o;
@@ -24,14 +24,10 @@ struct Args {
 
   Args(const Napi::CallbackInfo& info) : env(info.Env()), o(ArgObject(info, 0, "options")) {}
 
+  // Remembered for async calls; GetArray refuses a detached buffer.
   void attached(const char* key) {
     Napi::Value v = o.Get(key);
-    if (!v.IsTypedArray()) return;  // the getters below report the wrong kind
-    bool detached = false;
-    napi_is_detached_arraybuffer(env, v.As<Napi::TypedArray>().ArrayBuffer(), &detached);
-    if (detached)
-      throw ToJsError(env, pav::ErrorKind::Type, pav::code::kInvalidType, std::string(key) + " is detached");
-    keep.push_back(v);
+    if (v.IsTypedArray()) keep.push_back(v);
   }
   bool has(const char* key) { return Has(o, key); }
   FloatArray floats(const char* key) {
@@ -58,13 +54,7 @@ struct Args {
                       "K must be an integer in [1, 2^53 - 1], got " + std::to_string(k));
     return static_cast<uint64_t>(k);
   }
-  bool cuda() {
-    std::string d = GetStringOr(o, "device", "cpu");
-    if (d != "cpu" && d != "cuda")
-      throw ToJsError(env, pav::ErrorKind::Range, pav::code::kInvalidArg,
-                      "device must be 'cpu' or 'cuda', got '" + d + "'");
-    return d == "cuda";
-  }
+  bool cuda() { return GetCudaDevice(o); }
   bool async() { return GetBoolOr(o, "async", false); }
 };
 

@@ -67,6 +67,13 @@ bool GetBoolOr(const Napi::Object& o, const char* key, bool fallback) {
   return v.As<Napi::Boolean>().Value();
 }
 
+bool GetCudaDevice(const Napi::Object& o) {
+  std::string d = GetStringOr(o, "device", "cpu");
+  if (d != "cpu" && d != "cuda")
+    throw ToJsError(o.Env(), pav::ErrorKind::Range, pav::code::kInvalidArg, "device must be 'cpu' or 'cuda', got '" + d + "'");
+  return d == "cuda";
+}
+
 std::string GetStringOr(const Napi::Object& o, const char* key, const std::string& fallback) {
   if (!Has(o, key)) return fallback;
   Napi::Value v = o.Get(key);
@@ -105,9 +112,11 @@ pav::View<T> GetArray(const Napi::Object& o, const char* key) {
     throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType,
                     Quote(key) + " must be a " + ArrayKind<T>::name);
   Napi::TypedArray a = v.As<Napi::TypedArray>();
+  bool detached = false;
+  napi_is_detached_arraybuffer(o.Env(), a.ArrayBuffer(), &detached);
+  if (detached) throw ToJsError(o.Env(), pav::ErrorKind::Type, pav::code::kInvalidType, Quote(key) + " is detached");
   auto* base = static_cast<uint8_t*>(a.ArrayBuffer().Data());
-  // A detached buffer reports no data; treat it as empty rather than dereference null.
-  if (base == nullptr) return pav::View<T>{nullptr, 0};
+  if (base == nullptr) return pav::View<T>{nullptr, 0};  // a zero-length buffer may have no storage
   return pav::View<T>{reinterpret_cast<const T*>(base + a.ByteOffset()), a.ElementLength()};
 }
 

@@ -39,7 +39,11 @@ int64_t GetIntegerOr(const Napi::Object& o, const char* key, int64_t fallback);
 bool GetBoolOr(const Napi::Object& o, const char* key, bool fallback);
 std::string GetStringOr(const Napi::Object& o, const char* key, const std::string& fallback);
 
-// A typed array of one exact element type, read in place.
+// device: 'cpu' (default) or 'cuda' (already resolved by the facade); anything else is a RangeError.
+bool GetCudaDevice(const Napi::Object& o);
+
+// A typed array of one exact element type, read in place. A detached buffer is a TypeError
+// ("<key> is detached"): it would read as empty and succeed on nothing.
 template <class T>
 pav::View<T> GetArray(const Napi::Object& o, const char* key);
 template <class T>

@@ -13,15 +13,6 @@ namespace pavnapi {
 
 namespace {
 
-// A detached buffer reads as empty and would "succeed" on nothing: refuse it with a TypeError.
-void RequireAttached(Napi::Env env, const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsTypedArray()) return;  // the typed getters report the wrong kind
-  bool detached = false;
-  napi_is_detached_arraybuffer(env, v.As<Napi::TypedArray>().ArrayBuffer(), &detached);
-  if (detached) throw ToJsError(env, pav::ErrorKind::Type, pav::code::kInvalidType, std::string(key) + " is detached");
-}
-
 struct Parsed {
   pav::SelectArgs args;
   bool cuda = false;
@@ -34,7 +25,6 @@ Parsed Parse(const Napi::CallbackInfo& info, bool async) {
   Napi::Object o = ArgObject(info, 0, "options");
   Parsed p;
   pav::SelectArgs& a = p.args;
-  for (const char* key : {"scores", "offsets", "keys", "groups"}) RequireAttached(env, o, key);
   FloatArray scores = GetFloatArray(o, "scores");
   a.scores64 = scores.is64;
   a.scores = scores.data;
@@ -68,12 +58,7 @@ Parsed Parse(const Napi::CallbackInfo& info, bool async) {
                       "sample.seed must be a non-negative integer, got " + std::to_string(seed));
     a.sample.seed = static_cast<uint64_t>(seed);
   }
-  std::string device = GetStringOr(o, "device", "cpu");
-  if (device == "cuda")
-    p.cuda = true;
-  else if (device != "cpu")
-    throw ToJsError(env, pav::ErrorKind::Type, pav::code::kInvalidType,
-                    "device must be 'cpu' or 'cuda', got '" + device + "'");
+  p.cuda = GetCudaDevice(o);
   int64_t threads = GetIntegerOr(o, "threads", async ? 0 : 1);
   if (threads < 0 || threads > 1024)
     throw ToJsError(env, pav::ErrorKind::Range, pav::code::kInvalidArg,

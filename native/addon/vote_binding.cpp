@@ -11,39 +11,28 @@ namespace pavnapi {
 
 namespace {
 
-// Keeps the array for an async call and refuses a detached one (it would read as empty).
-Napi::Value Attached(Napi::Env env, const Napi::Object& o, const char* key, std::vector<Napi::Value>& keep) {
+// Keeps the array for an async call (GetArray refuses a detached one).
+void Keep(const Napi::Object& o, const char* key, std::vector<Napi::Value>& keep) {
   Napi::Value v = o.Get(key);
-  if (v.IsTypedArray()) {
-    bool detached = false;
-    napi_is_detached_arraybuffer(env, v.As<Napi::TypedArray>().ArrayBuffer(), &detached);
-    if (detached)
-      throw ToJsError(env, pav::ErrorKind::Type, pav::code::kInvalidType, std::string(key) + " is detached");
-    keep.push_back(v);
-  }
-  return v;
+  if (v.IsTypedArray()) keep.push_back(v);
 }
 
 Napi::Value VoteAnswers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = ArgObject(info, 0, "options");
   std::vector<Napi::Value> keep;
-  Attached(env, o, "keys", keep);
+  Keep(o, "keys", keep);
   pav::View<uint64_t> keys = GetArray<uint64_t>(o, "keys");
-  Attached(env, o, "offsets", keep);
+  Keep(o, "offsets", keep);
   pav::View<uint32_t> offsets = GetArray<uint32_t>(o, "offsets");
   const bool hasWeights = Has(o, "weights");
   FloatArray weights;
   if (hasWeights) {
-    Attached(env, o, "weights", keep);
+    Keep(o, "weights", keep);
     weights = GetFloatArray(o, "weights");
   }
   pav::VoteMethod method = Guard(env, [&] { return pav::parse_vote_method(GetStringOr(o, "method", "majority")); });
-  const std::string device = GetStringOr(o, "device", "cpu");
-  if (device != "cpu" && device != "cuda")
-    throw ToJsError(env, pav::ErrorKind::Range, pav::code::kInvalidArg,
-                    "device must be 'cpu' or 'cuda', got '" + device + "'");
-  const bool cuda = device == "cuda";
+  const bool cuda = GetCudaDevice(o);
   const size_t P = offsets.size ? offsets.size - 1 : 0;
   Napi::Uint32Array winner = NewU32(env, P);
   Napi::Float64Array score = NewF64(env, P);

@@ -126,7 +126,7 @@ export function mathShepherdInput(problem: string, steps: readonly string[], ste
   return `${problem} ${body.join('\n')}`;
 }
 
-/** The template as a function; a string spec is checked for its placeholders (errors name the key). */
+/** The template as a function; a string spec is checked for its {problem}/{step} fields (errors name the key). */
 export function templateFn(t: PrmTemplate | undefined): PrmTemplateFn {
   if (t === undefined || t === 'qwen-prm') return qwenPrmInput;
   if (t === 'plain') return plainInput;
