@@ -13,14 +13,22 @@ export interface ResultRow {
 
 export class ResultsStore {
   private fd: number;
-  private readonly done = new Map<string, ResultRow>();
+  // Only the keys stay in memory during a run, so its footprint does not grow with the rows' traces.
+  private readonly done = new Set<string>();
 
   /** Open (creating or, with resume, continuing) the JSONL file at path. */
   constructor(readonly path: string, resume: boolean) {
     if (existsSync(path) && !resume)
       throw new PavError(`${path} already exists: pass --resume to continue that run or choose another --out`, ErrorCodes.CONFIG);
     this.fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
-    if (resume) this.load();
+    if (resume) {
+      try {
+        this.load();
+      } catch (err) {
+        closeSync(this.fd);
+        throw err;
+      }
+    }
   }
 
   private load(): void {
@@ -37,7 +45,7 @@ export class ResultsStore {
       } catch {
         throw new PavError(`${this.path}:${i + 1} is not valid JSON; the results file is damaged`, ErrorCodes.CONFIG);
       }
-      this.done.set(rowKey(row.configKey, row.problem), row);
+      this.done.add(rowKey(row.configKey, row.problem));
     });
   }
 
@@ -52,11 +60,12 @@ export class ResultsStore {
     const bytes = Buffer.from(JSON.stringify(row) + '\n');
     writeSync(this.fd, bytes, 0, bytes.length, fstatSync(this.fd).size);
     fsyncSync(this.fd);
-    this.done.set(key, row);
+    this.done.add(key);
   }
 
+  /** Every row written so far, read back from the file. */
   rows(): ResultRow[] {
-    return [...this.done.values()];
+    return readResults(this.path);
   }
 
   close(): void {
