@@ -84,20 +84,26 @@ void by_kind(bool is64, F&& f) {
   } while (0)
 #endif
 
+// Every op here writes one float output of its main input's kind: run
+// body(tag, out) for that kind inline or on the libuv pool, and return `out` (or its Promise).
+template <class Body>
+Napi::Value RunFloatOp(Args& a, bool is64, Napi::TypedArray out, Body body) {
+  void* od = MutableData(out);
+  return RunOp(a.env, a.async(), a.keep, [=] {
+    by_kind(is64, [&](auto tag) { body(tag, static_cast<decltype(tag)*>(od)); });
+  }, out);
+}
+
 Napi::Value BokTransform(const Napi::CallbackInfo& info) {
   Args a(info);
   FloatArray q = a.floats("q");
   uint64_t K = a.K(true);
   bool cuda = a.cuda();
-  Napi::TypedArray out = NewFloatLike(a.env, q, q.size);
-  void* od = MutableData(out);
-  return RunOp(a.env, a.async(), a.keep, [=] {
-    by_kind(q.is64, [&](auto tag) {
-      using T = decltype(tag);
-      PAV_ON_DEVICE(cuda, pav::bok_transform(q.as<T>(), K, static_cast<T*>(od)),
-                    pav::bok_transform_cuda(q.as<T>(), K, static_cast<T*>(od)));
-    });
-  }, out);
+  return RunFloatOp(a, q.is64, NewFloatLike(a.env, q, q.size), [=](auto tag, auto* od) {
+    using T = decltype(tag);
+    PAV_ON_DEVICE(cuda, pav::bok_transform(q.as<T>(), K, od),
+                  pav::bok_transform_cuda(q.as<T>(), K, od));
+  });
 }
 
 Napi::Value StepAdvantages(const Napi::CallbackInfo& info) {
@@ -107,16 +113,12 @@ Napi::Value StepAdvantages(const Napi::CallbackInfo& info) {
   FloatArray root = a.floatsLike("rootValues", values, "values");
   uint64_t K = a.K(false);
   bool cuda = a.cuda();
-  Napi::TypedArray out = NewFloatLike(a.env, values, values.size);
-  void* od = MutableData(out);
-  return RunOp(a.env, a.async(), a.keep, [=] {
-    by_kind(values.is64, [&](auto tag) {
-      using T = decltype(tag);
-      pav::StepAdvantagesArgs<T> s{values.as<T>(), offsets, root.as<T>(), K};
-      PAV_ON_DEVICE(cuda, pav::step_advantages(s, static_cast<T*>(od)),
-                    pav::step_advantages_cuda(s, static_cast<T*>(od)));
-    });
-  }, out);
+  return RunFloatOp(a, values.is64, NewFloatLike(a.env, values, values.size), [=](auto tag, auto* od) {
+    using T = decltype(tag);
+    pav::StepAdvantagesArgs<T> s{values.as<T>(), offsets, root.as<T>(), K};
+    PAV_ON_DEVICE(cuda, pav::step_advantages(s, od),
+                  pav::step_advantages_cuda(s, od));
+  });
 }
 
 Napi::Value EffectiveRewards(const Napi::CallbackInfo& info) {
@@ -162,16 +164,12 @@ Napi::Value EffectiveRewards(const Napi::CallbackInfo& info) {
   } else {
     out = NewFloatLike(a.env, q, q.size);
   }
-  void* od = MutableData(out);
-  return RunOp(a.env, a.async(), a.keep, [=] {
-    by_kind(q.is64, [&](auto tag) {
-      using T = decltype(tag);
-      pav::EffectiveRewardsArgs<T> e{q.as<T>(), parentIndex, parentQ.as<T>(), alpha, K, hasChild, pc.as<T>(),
-                                     pp.as<T>()};
-      PAV_ON_DEVICE(cuda, pav::effective_rewards(e, static_cast<T*>(od)),
-                    pav::effective_rewards_cuda(e, static_cast<T*>(od)));
-    });
-  }, out);
+  return RunFloatOp(a, q.is64, out, [=](auto tag, auto* od) {
+    using T = decltype(tag);
+    pav::EffectiveRewardsArgs<T> e{q.as<T>(), parentIndex, parentQ.as<T>(), alpha, K, hasChild, pc.as<T>(),
+                                   pp.as<T>()};
+    PAV_ON_DEVICE(cuda, pav::effective_rewards(e, od), pav::effective_rewards_cuda(e, od));
+  });
 }
 
 Napi::Value DenseRewards(const Napi::CallbackInfo& info) {
@@ -186,16 +184,12 @@ Napi::Value DenseRewards(const Napi::CallbackInfo& info) {
   if (hasBase) base = a.floatsLike("baselines", values, "values");
   uint64_t K = a.K(false);
   bool cuda = a.cuda();
-  Napi::TypedArray out = NewFloatLike(a.env, values, values.size);
-  void* od = MutableData(out);
-  return RunOp(a.env, a.async(), a.keep, [=] {
-    by_kind(values.is64, [&](auto tag) {
-      using T = decltype(tag);
-      pav::DenseRewardsArgs<T> d{offsets, outcomes.as<T>(), values.as<T>(), root.as<T>(), alpha, hasBase,
-                                 base.as<T>(), K};
-      PAV_ON_DEVICE(cuda, pav::dense_rewards(d, static_cast<T*>(od)), pav::dense_rewards_cuda(d, static_cast<T*>(od)));
-    });
-  }, out);
+  return RunFloatOp(a, values.is64, NewFloatLike(a.env, values, values.size), [=](auto tag, auto* od) {
+    using T = decltype(tag);
+    pav::DenseRewardsArgs<T> d{offsets, outcomes.as<T>(), values.as<T>(), root.as<T>(), alpha, hasBase,
+                               base.as<T>(), K};
+    PAV_ON_DEVICE(cuda, pav::dense_rewards(d, od), pav::dense_rewards_cuda(d, od));
+  });
 }
 
 // device 'cuda': one thread per token (a copy; worth it only when the weights are already headed
@@ -210,15 +204,11 @@ Napi::Value ExpandToTokens(const Napi::CallbackInfo& info) {
     return w.is64 ? pav::validate_expand_to_tokens(w.as<double>(), tokenOffsets)
                   : pav::validate_expand_to_tokens(w.as<float>(), tokenOffsets);
   });
-  Napi::TypedArray out = NewFloatLike(a.env, w, n);
-  void* od = MutableData(out);
-  return RunOp(a.env, a.async(), a.keep, [=] {
-    by_kind(w.is64, [&](auto tag) {
-      using T = decltype(tag);
-      PAV_ON_DEVICE(cuda, pav::expand_to_tokens(w.as<T>(), tokenOffsets, static_cast<T*>(od)),
-                    pav::expand_to_tokens_cuda(w.as<T>(), tokenOffsets, static_cast<T*>(od)));
-    });
-  }, out);
+  return RunFloatOp(a, w.is64, NewFloatLike(a.env, w, n), [=](auto tag, auto* od) {
+    using T = decltype(tag);
+    PAV_ON_DEVICE(cuda, pav::expand_to_tokens(w.as<T>(), tokenOffsets, od),
+                  pav::expand_to_tokens_cuda(w.as<T>(), tokenOffsets, od));
+  });
 }
 
 // device 'cuda': one thread per trajectory running the CPU's loop (bit-identical results).
@@ -228,15 +218,11 @@ Napi::Value AggregateSteps(const Napi::CallbackInfo& info) {
   View<uint32_t> offsets = a.u32("offsets");
   pav::AggregateMethod method = Guard(a.env, [&] { return pav::parse_aggregate_method(GetStringOr(a.o, "method", "")); });
   bool cuda = a.cuda();
-  Napi::TypedArray out = NewFloatLike(a.env, scores, offsets.size ? offsets.size - 1 : 0);
-  void* od = MutableData(out);
-  return RunOp(a.env, a.async(), a.keep, [=] {
-    by_kind(scores.is64, [&](auto tag) {
-      using T = decltype(tag);
-      PAV_ON_DEVICE(cuda, pav::aggregate_steps(scores.as<T>(), offsets, method, static_cast<T*>(od)),
-                    pav::aggregate_steps_cuda(scores.as<T>(), offsets, method, static_cast<T*>(od)));
-    });
-  }, out);
+  return RunFloatOp(a, scores.is64, NewFloatLike(a.env, scores, offsets.size ? offsets.size - 1 : 0), [=](auto tag, auto* od) {
+    using T = decltype(tag);
+    PAV_ON_DEVICE(cuda, pav::aggregate_steps(scores.as<T>(), offsets, method, od),
+                  pav::aggregate_steps_cuda(scores.as<T>(), offsets, method, od));
+  });
 }
 
 }  // namespace
