@@ -15,7 +15,7 @@ import type {
   VerifierBackend,
 } from '../search/backends.ts';
 import { valuePrefixes, valuePrefixesAsync } from './oracle.ts';
-import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync } from './sampler.ts';
+import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync, type SampleOptions } from './sampler.ts';
 import { isSolved, renderTokens, type ProblemTable } from './task.ts';
 import { fmix32 } from '../search/seeds.ts';
 
@@ -58,27 +58,31 @@ export class ToyPolicy implements PolicyBackend<number> {
   }
 
   async sampleSteps(batch: StepRequestBatch<number>): Promise<StepBatch<number>> {
-    checkSignal(batch.signal);
-    const opts = { gamma: this.gamma, n: batch.n, seed: this.seed, streams: batch.seeds, threads: this.threads };
-    const big = batch.prefixes.length * batch.n >= TOY_ASYNC_MIN;
-    const r = big
-      ? await sampleStepsAsync(this.table, batch.problems, batch.prefixes, opts)
-      : sampleSteps(this.table, batch.problems, batch.prefixes, opts);
-    checkSignal(batch.signal);
+    const r = await this.sample(batch, sampleSteps, sampleStepsAsync);
     return { steps: Array.from(r.tokens), tokens: new Uint32Array(r.tokens.length).fill(1), finished: r.finished };
   }
 
   async sampleCompletions(batch: StepRequestBatch<number>): Promise<CompletionBatch<number>> {
-    checkSignal(batch.signal);
-    const opts = { gamma: this.gamma, n: batch.n, seed: this.seed, streams: batch.seeds, threads: this.threads };
-    const big = batch.prefixes.length * batch.n >= TOY_ASYNC_MIN;
-    const r = big
-      ? await sampleRolloutsAsync(this.table, batch.problems, batch.prefixes, opts)
-      : sampleRollouts(this.table, batch.problems, batch.prefixes, opts);
-    checkSignal(batch.signal);
+    const r = await this.sample(batch, sampleRollouts, sampleRolloutsAsync);
     const tokens = new Uint32Array(r.offsets.length - 1);
     for (let i = 0; i < tokens.length; i++) tokens[i] = r.offsets[i + 1] - r.offsets[i];
     return { completions: rolloutArrays(r), tokens };
+  }
+
+  /** One sampler call for the batch: on the libuv pool when it is big, inline otherwise. */
+  private async sample<R>(
+    batch: StepRequestBatch<number>,
+    inline: (t: ProblemTable, p: Uint32Array, x: readonly (readonly number[])[], o: SampleOptions) => R,
+    pooled: (t: ProblemTable, p: Uint32Array, x: readonly (readonly number[])[], o: SampleOptions) => Promise<R>,
+  ): Promise<R> {
+    checkSignal(batch.signal);
+    const opts = { gamma: this.gamma, n: batch.n, seed: this.seed, streams: batch.seeds, threads: this.threads };
+    const r =
+      batch.prefixes.length * batch.n >= TOY_ASYNC_MIN
+        ? await pooled(this.table, batch.problems, batch.prefixes, opts)
+        : inline(this.table, batch.problems, batch.prefixes, opts);
+    checkSignal(batch.signal);
+    return r;
   }
 }
 
