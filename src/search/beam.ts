@@ -7,7 +7,7 @@ import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import type { Phase } from './compute.ts';
 import { stepsKey } from './keys.ts';
-import { emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
+import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { mixSeed, stringCode } from './seeds.ts';
 
 interface Beam<S> {
@@ -259,8 +259,4 @@ function bestOf<S>(s: ProblemState<S>): { beam: Beam<S> | undefined; finished: b
   const done = pick(s.done);
   if (done) return { beam: done, finished: done.finished };
   return { beam: pick(s.live), finished: false };
-}
-
-export function abortError(signal: AbortSignal): PavError {
-  return new PavError(`search aborted: ${String(signal.reason ?? 'aborted')}`, ErrorCodes.ABORTED, { cause: signal.reason });
 }

@@ -7,9 +7,8 @@ import { voteAnswers } from '../ops/vote.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import type { Phase } from './compute.ts';
 import { stringKey } from './keys.ts';
-import { emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
+import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { mixSeed, stringCode } from './seeds.ts';
-import { abortError } from './beam.ts';
 
 /** Score of an empty response under PAV rerank: finite (the native ops refuse Infinity) and below all others. */
 const EMPTY_TRACE_SCORE = -Number.MAX_VALUE;

@@ -1,13 +1,13 @@
 // Runs searches over many problems: a bounded window of problems in flight, split into lanes that
 // run concurrently so one lane's verifier work overlaps another lane's generation; a cohort whose
 // shared call fails is retried problem by problem so one bad problem cannot sink the others.
-import { ErrorCodes, PavError, isCodedError } from '../errors.ts';
+import { ErrorCodes, isCodedError } from '../errors.ts';
 import { runBestOfN } from './best_of_n.ts';
 import { runStepSearch } from './beam.ts';
 import { PhaseClock } from './compute.ts';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.ts';
 import { initKeys } from './keys.ts';
-import { emptyResult, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
+import { abortError, emptyResult, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
 
 export interface BatchOptions {
   /** Problems in flight at once (bounds memory); split over `lanes`. */
@@ -53,7 +53,7 @@ export async function runSearchBatch<S>(
     try {
       for (const r of await drive(ctx, cohort)) await emit(r);
     } catch (err) {
-      if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+      if (opts.signal?.aborted) throw abortError(opts.signal);
       if (isCodedError(err) && err.code === ErrorCodes.ABORTED) throw err;
       if (cohort.length > 1) {
         // Isolate the failure: requests are seeded per problem, so rerunning alone gives the same results.
@@ -66,7 +66,7 @@ export async function runSearchBatch<S>(
 
   const lane = async (id: number) => {
     while (next < problems.length) {
-      if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+      if (opts.signal?.aborted) throw abortError(opts.signal);
       const cohort = problems.slice(next, next + cohortSize);
       next += cohort.length;
       await runCohort(id, [...cohort]);
@@ -101,7 +101,7 @@ export async function solve<S>(
 ): Promise<ProblemResult<S>> {
   const config = parseSearchConfig(configInput);
   await initKeys();
-  if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+  if (opts.signal?.aborted) throw abortError(opts.signal);
   const deadline = opts.deadlineMs === undefined ? undefined : performance.now() + opts.deadlineMs;
   // Abort in-flight backend calls at the deadline too; the driver then returns what it has.
   const controller = new AbortController();
@@ -128,7 +128,7 @@ export async function solve<S>(
       r.error = `deadline of ${opts.deadlineMs} ms reached before any trace was complete`;
       return r;
     }
-    if (opts.signal?.aborted) throw new PavError('search aborted', ErrorCodes.ABORTED, { cause: opts.signal.reason });
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     throw err;
   } finally {
     if (timer) clearTimeout(timer);

@@ -1,5 +1,6 @@
 // What one search of one problem produced, and the context a driver runs in.
 import type { PolicyBackend, TaskAdapter, VerifierBackend } from './backends.ts';
+import { ErrorCodes, PavError } from '../errors.ts';
 import { zeroCounters, zeroPhases, type ComputeCounters, type Phase, type PhaseClock, type PhaseTimes } from './compute.ts';
 import type { Algorithm, SearchConfig } from './config.ts';
 
@@ -98,4 +99,9 @@ export async function timeShared<S, T>(
   const share = (performance.now() - t0) / 1000 / Math.max(1, served.length);
   for (const r of served) r.phases[phase] += share;
   return out;
+}
+
+/** The error every search throws when its AbortSignal fires (code ERR_PAV_ABORTED). */
+export function abortError(signal: AbortSignal): PavError {
+  return new PavError(`search aborted: ${String(signal.reason ?? 'aborted')}`, ErrorCodes.ABORTED, { cause: signal.reason });
 }
