@@ -26,6 +26,7 @@ import { HfTokenizer } from './hf_tokenizer.ts';
 import type { TextProblem } from './problems.ts';
 import { plainInput, qwenPrmInput } from './vllm_pooling_verifier.ts';
 import { problemTextLookup } from './problems.ts';
+import { prefixList } from '../search/prefixes.ts';
 
 /** How the model's per-token logits turn into P(step is good) at a tag position. */
 export type PrmHead =
@@ -307,12 +308,13 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     if (batch.signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: batch.signal.reason });
     const m = batch.problems.length;
     if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`, ErrorCodes.LENGTH_MISMATCH);
+    const prefixes = prefixList(batch.prefixes);
     const values: Float64Array[] = new Array(m);
     const tokens = new Uint32Array(m);
     const enc: (EncodedPrefix | undefined)[] = new Array(m);
     const groups = new Map<number, number[]>();
     for (let i = 0; i < m; i++) {
-      const steps = batch.prefixes[i];
+      const steps = prefixes.at(i);
       if (steps.length === 0) {
         values[i] = new Float64Array(0);
         continue;

@@ -5,6 +5,7 @@ import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../search/backends.ts';
 import { EndpointPool, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
+import { prefixList } from '../search/prefixes.ts';
 
 export interface OpenAIPolicyOptions {
   /** Model name as the server knows it. */
@@ -117,9 +118,10 @@ export class OpenAIPolicy implements PolicyBackend<string> {
 
   async sampleSteps(batch: StepRequestBatch<string>): Promise<StepBatch<string>> {
     checkBatch(batch);
+    const prefixes = prefixList(batch.prefixes);
     const results = await Promise.all(
       Array.from({ length: batch.problems.length }, (_, i) =>
-        this.sample(batch.problems[i], batch.prefixes[i], batch.n, batch.seeds[i], true, batch.signal),
+        this.sample(batch.problems[i], prefixes.at(i), batch.n, batch.seeds[i], true, batch.signal),
       ),
     );
     const steps: string[] = [];
@@ -137,9 +139,10 @@ export class OpenAIPolicy implements PolicyBackend<string> {
 
   async sampleCompletions(batch: StepRequestBatch<string>): Promise<CompletionBatch<string>> {
     checkBatch(batch);
+    const prefixes = prefixList(batch.prefixes);
     const results = await Promise.all(
       Array.from({ length: batch.problems.length }, (_, i) =>
-        this.sample(batch.problems[i], batch.prefixes[i], batch.n, batch.seeds[i], false, batch.signal),
+        this.sample(batch.problems[i], prefixes.at(i), batch.n, batch.seeds[i], false, batch.signal),
       ),
     );
     const completions: string[][] = [];

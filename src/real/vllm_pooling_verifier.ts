@@ -13,6 +13,7 @@ import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
 import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
+import { prefixList } from '../search/prefixes.ts';
 
 export interface PoolingVerifierOptions {
   model: string;
@@ -111,14 +112,15 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
   async scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
     const m = batch.problems.length;
     if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`);
+    const prefixes = prefixList(batch.prefixes);
     const values = new Float64Array(m);
     const tokens = new Uint32Array(m);
     const todo: number[] = [];
     for (let i = 0; i < m; i++) {
-      if (batch.prefixes[i].length === 0) values[i] = this.opts.emptyPrefixValue ?? 0.5;
+      if (prefixes.lengthOf(i) === 0) values[i] = this.opts.emptyPrefixValue ?? 0.5;
       else todo.push(i);
     }
-    const inputs = new Map(todo.map((i) => [i, this.input(batch.problems[i], batch.prefixes[i])]));
+    const inputs = new Map(todo.map((i) => [i, this.input(batch.problems[i], prefixes.at(i))]));
     const maxBatch = this.opts.maxBatch ?? 16;
     const chunks: number[][] = [];
     for (let k = 0; k < todo.length; k += maxBatch) chunks.push(todo.slice(k, k + maxBatch));

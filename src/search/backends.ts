@@ -2,13 +2,16 @@
 // one call carries the live candidates of every problem in flight, request-major.
 //
 // S is the step type: a token id for the embedded toy task, a string for text models.
+// Prefixes come as a PrefixList (the engine's children share their parent's steps) or, from a
+// direct caller, as plain arrays; a backend reads them through prefixList().
+import type { Prefixes } from './prefixes.ts';
 
 /** One batch of next-step requests: request i continues `prefixes[i]` of problem `problems[i]`. */
 export interface StepRequestBatch<S> {
   /** Index of the problem in the backend's problem table, per request. */
   problems: Uint32Array;
   /** The steps so far, per request (not mutated by the backend). */
-  prefixes: readonly (readonly S[])[];
+  prefixes: Prefixes<S>;
   /** Samples per request. */
   n: number;
   /**
@@ -48,7 +51,7 @@ export interface PolicyBackend<S> {
 /** One batch of prefixes to score: prefix i of problem problems[i]. */
 export interface ScoreRequestBatch<S> {
   problems: Uint32Array;
-  prefixes: readonly (readonly S[])[];
+  prefixes: Prefixes<S>;
   signal?: AbortSignal;
 }
 

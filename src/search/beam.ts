@@ -7,8 +7,9 @@ import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import type { Phase } from './compute.ts';
 import { stepsKey } from './keys.ts';
+import { PrefixList } from './prefixes.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
-import { mixSeed, stringCode } from './seeds.ts';
+import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
 
 interface Beam<S> {
   steps: S[];
@@ -96,44 +97,43 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
   async function expand(depth: number, active: ProblemState<S>[]): Promise<void> {
 
     // 1. Generate: C next steps for every live beam of every active problem.
-    const parents: Beam<S>[] = [];
-    const parentProblem: number[] = [];
-    const reqProblems: number[] = [];
-    const seeds: number[] = [];
-    for (let a = 0; a < active.length; a++) {
+    let nParents = 0;
+    for (const s of active) nParents += s.live.length;
+    const parents: Beam<S>[] = new Array(nParents);
+    const parentSteps: S[][] = new Array(nParents);
+    const parentProblem = new Uint32Array(nParents);
+    const reqProblems = new Uint32Array(nParents);
+    const seeds = new Uint32Array(nParents);
+    for (let a = 0, r = 0; a < active.length; a++) {
       const s = active[a];
-      s.live.forEach((b, bi) => {
-        parents.push(b);
-        parentProblem.push(a);
-        reqProblems.push(s.problem);
-        seeds.push(mixSeed(config.seed, algoCode, s.problem, depth, bi, b.group));
-      });
+      // mixSeed(seed, algorithm, problem, depth, beam, group), its shared head folded once.
+      const head = mixIn(mixIn(mixIn(mixIn(MIX_START, config.seed), algoCode), s.problem), depth);
+      for (let bi = 0; bi < s.live.length; bi++, r++) {
+        const b = s.live[bi];
+        parents[r] = b;
+        parentSteps[r] = b.steps;
+        parentProblem[r] = a;
+        reqProblems[r] = s.problem;
+        seeds[r] = fmix32(mixIn(mixIn(head, bi), b.group));
+      }
     }
     const gen = await timed('generate', `generate d${depth}`, active, () =>
       policy.sampleSteps({
-        problems: Uint32Array.from(reqProblems),
-        prefixes: parents.map((b) => b.steps),
+        problems: reqProblems,
+        prefixes: PrefixList.of(parentSteps),
         n: samplesPerBeam,
-        seeds: Uint32Array.from(seeds),
+        seeds,
         signal: ctx.signal,
       }),
     );
     const nChildren = parents.length * samplesPerBeam;
-    const childSteps: S[][] = new Array(nChildren);
     const parentIndex = new Uint32Array(nChildren);
     const childProblems = new Uint32Array(nChildren);
     for (let r = 0; r < parents.length; r++) {
       const c = active[parentProblem[r]].result.compute;
-      const prefix = parents[r].steps;
-      const h = prefix.length;
       let tokens = 0;
       for (let j = 0; j < samplesPerBeam; j++) {
         const i = r * samplesPerBeam + j;
-        // Children are the hot allocation of the engine: build each at its final size.
-        const child: S[] = new Array(h + 1);
-        for (let t = 0; t < h; t++) child[t] = prefix[t];
-        child[h] = gen.steps[i];
-        childSteps[i] = child;
         parentIndex[i] = r;
         childProblems[i] = reqProblems[r];
         tokens += gen.tokens[i];
@@ -142,9 +142,11 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
       c.policySamples += samplesPerBeam;
       c.policyTokens += tokens;
     }
+    // Children stay (parent steps, new step) until pruning: only the kept ones become arrays.
+    const children = PrefixList.extending(parentSteps, parentIndex, gen.steps);
 
     // 2. Score every child (and with a separate prover, its prover value too).
-    const scoreReq = { problems: childProblems, prefixes: childSteps, signal: ctx.signal };
+    const scoreReq = { problems: childProblems, prefixes: children, signal: ctx.signal };
     const [base, prov] = await timed('score', `score d${depth}`, active, () =>
       Promise.all([verifier.scorePrefixes(scoreReq), pav ? prover?.scorePrefixes(scoreReq) : undefined]),
     );
@@ -184,7 +186,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
         scores,
         offsets,
         k,
-        ...(config.dedupe ? { keys: dedupeKeys(childProblems, childSteps) } : {}),
+        ...(config.dedupe ? { keys: dedupeKeys(childProblems, children) } : {}),
         ...(dvts ? { groups: subtreeOf(parentIndex, parents) } : {}),
       });
     });
@@ -197,7 +199,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
         const i = kept.indices[j];
         const parent = parents[parentIndex[i]];
         const beam: Beam<S> = {
-          steps: childSteps[i],
+          steps: children.at(i) as S[],
           q: base.values[i],
           mu: prov ? prov.values[i] : 0,
           parent,
@@ -240,9 +242,9 @@ function stepValuesOf<S>(beam: Beam<S>): number[] {
 }
 
 /** 64-bit key of (problem, prefix): equal keys are the same prefix of the same problem. */
-function dedupeKeys<S>(problems: Uint32Array, prefixes: S[][]): BigUint64Array {
+function dedupeKeys<S>(problems: Uint32Array, prefixes: PrefixList<S>): BigUint64Array {
   const keys = new BigUint64Array(prefixes.length);
-  for (let i = 0; i < prefixes.length; i++) keys[i] = stepsKey([problems[i], ...prefixes[i]]);
+  for (let i = 0; i < prefixes.length; i++) keys[i] = stepsKey([problems[i], ...prefixes.at(i)]);
   return keys;
 }
 

@@ -18,6 +18,8 @@ import { valuePrefixes, valuePrefixesAsync } from './oracle.ts';
 import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync, type SampleOptions } from './sampler.ts';
 import { isSolved, renderTokens, type ProblemTable } from './task.ts';
 import { fmix32 } from '../search/seeds.ts';
+import { prefixList, type PrefixList } from '../search/prefixes.ts';
+import type { PrefixInput } from './native.ts';
 
 /** Batches at least this large (samples or prefixes) run on the libuv pool; smaller ones inline. */
 export const TOY_ASYNC_MIN = 4096;
@@ -72,8 +74,8 @@ export class ToyPolicy implements PolicyBackend<number> {
   /** One sampler call for the batch: on the libuv pool when it is big, inline otherwise. */
   private async sample<R>(
     batch: StepRequestBatch<number>,
-    inline: (t: ProblemTable, p: Uint32Array, x: readonly (readonly number[])[], o: SampleOptions) => R,
-    pooled: (t: ProblemTable, p: Uint32Array, x: readonly (readonly number[])[], o: SampleOptions) => Promise<R>,
+    inline: (t: ProblemTable, p: Uint32Array, x: PrefixInput, o: SampleOptions) => R,
+    pooled: (t: ProblemTable, p: Uint32Array, x: PrefixInput, o: SampleOptions) => Promise<R>,
   ): Promise<R> {
     checkSignal(batch.signal);
     const opts = { gamma: this.gamma, n: batch.n, seed: this.seed, streams: batch.seeds, threads: this.threads };
@@ -86,10 +88,10 @@ export class ToyPolicy implements PolicyBackend<number> {
   }
 }
 
-function prefixLengths(prefixes: readonly (readonly number[])[]): Uint32Array {
+function prefixLengths(prefixes: PrefixList<number>): Uint32Array {
   // A plain loop: TypedArray.from with a map function is many times slower in V8.
   const out = new Uint32Array(prefixes.length);
-  for (let i = 0; i < prefixes.length; i++) out[i] = prefixes[i].length;
+  for (let i = 0; i < prefixes.length; i++) out[i] = prefixes.lengthOf(i);
   return out;
 }
 
@@ -118,17 +120,18 @@ export class OracleVerifier implements VerifierBackend<number> {
     this.name = `toy-oracle(gamma=${this.gamma}${this.K > 1 ? `,K=${this.K}` : ''})`;
   }
 
-  protected async exact(batch: ScoreRequestBatch<number>): Promise<Float64Array> {
-    checkSignal(batch.signal);
+  protected async exact(problems: Uint32Array, prefixes: PrefixList<number>, signal: AbortSignal | undefined): Promise<Float64Array> {
+    checkSignal(signal);
     const opts = { gamma: this.gamma, K: this.K, threads: this.threads };
-    return batch.prefixes.length >= TOY_ASYNC_MIN
-      ? valuePrefixesAsync(this.table, batch.problems, batch.prefixes, opts)
-      : valuePrefixes(this.table, batch.problems, batch.prefixes, opts);
+    return prefixes.length >= TOY_ASYNC_MIN
+      ? valuePrefixesAsync(this.table, problems, prefixes, opts)
+      : valuePrefixes(this.table, problems, prefixes, opts);
   }
 
   async scorePrefixes(batch: ScoreRequestBatch<number>): Promise<ScoreBatch> {
-    const values = await this.exact(batch);
-    return { values, tokens: prefixLengths(batch.prefixes) };
+    const prefixes = prefixList(batch.prefixes);
+    const values = await this.exact(batch.problems, prefixes, batch.signal);
+    return { values, tokens: prefixLengths(prefixes) };
   }
 }
 
@@ -184,14 +187,15 @@ export class NoisyVerifier extends OracleVerifier {
   }
 
   override async scorePrefixes(batch: ScoreRequestBatch<number>): Promise<ScoreBatch> {
-    const q = await this.exact(batch);
+    const prefixes = prefixList(batch.prefixes);
+    const q = await this.exact(batch.problems, prefixes, batch.signal);
     const values = new Float64Array(q.length);
     for (let i = 0; i < q.length; i++) {
       const p = Math.min(1 - this.clip, Math.max(this.clip, q[i]));
-      const z = this.sigma === 0 ? 0 : prefixNoise(this.seed, batch.problems[i], batch.prefixes[i]);
+      const z = this.sigma === 0 ? 0 : prefixNoise(this.seed, batch.problems[i], prefixes.at(i));
       values[i] = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + this.sigma * z)));
     }
-    return { values, tokens: prefixLengths(batch.prefixes) };
+    return { values, tokens: prefixLengths(prefixes) };
   }
 }
 

@@ -13,6 +13,8 @@ import { readFileSync } from 'node:fs';
 import { ErrorCodes, PavError, PavRangeError } from '../errors.ts';
 import { decodeModel } from '../onnx/proto.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
+import { prefixList, type Prefixes } from '../search/prefixes.ts';
+import { packPrefixes } from './native.ts';
 import { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from '../verifier/pool.ts';
 import type { PlantedTask, ProblemTable } from './task.ts';
 
@@ -53,7 +55,7 @@ export function checkEncodingFits(e: ToyPrmEncoding, tasks: readonly PlantedTask
 export function encodeRowInto(
   e: ToyPrmEncoding,
   task: PlantedTask,
-  prefix: readonly number[],
+  prefix: ArrayLike<number>,
   ids: Int32Array,
   mask: Uint8Array,
   r: number,
@@ -90,17 +92,19 @@ export function encodeBatch(
   e: ToyPrmEncoding,
   tasks: readonly PlantedTask[],
   problems: ArrayLike<number>,
-  prefixes: readonly (readonly number[])[],
+  prefixes: Prefixes<number>,
 ): { ids: BigInt64Array; mask: BigInt64Array; rows: number; seqLen: number } {
   const { seqLen } = encodingLayout(e);
   const rows = prefixes.length;
   if (problems.length !== rows) throw new PavRangeError(`problems (${problems.length}) and prefixes (${rows}) differ in length`, ErrorCodes.LENGTH_MISMATCH);
+  // Packed once (a search batch's children share their parents' steps), each row read as a view.
+  const packed = packPrefixes(prefixes, e.taskVocab);
   const i32 = new Int32Array(rows * seqLen);
   const u8 = new Uint8Array(rows * seqLen);
   for (let r = 0; r < rows; r++) {
     const task = tasks[problems[r]];
     if (!task) throw new PavRangeError(`problems[${r}] = ${problems[r]} is not in the table`);
-    encodeRowInto(e, task, prefixes[r], i32, u8, r);
+    encodeRowInto(e, task, packed.tokens.subarray(packed.offsets[r], packed.offsets[r + 1]), i32, u8, r);
   }
   const ids = new BigInt64Array(rows * seqLen);
   const mask = new BigInt64Array(rows * seqLen);
@@ -158,9 +162,11 @@ export class LearnedVerifier implements VerifierBackend<number> {
   async scorePrefixes(batch: ScoreRequestBatch<number>): Promise<ScoreBatch> {
     if (batch.signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: batch.signal.reason });
     const n = batch.prefixes.length;
-    const tokens = Uint32Array.from(batch.prefixes, (p) => p.length);
+    const prefixes = prefixList(batch.prefixes);
+    const tokens = new Uint32Array(n);
+    for (let i = 0; i < n; i++) tokens[i] = prefixes.lengthOf(i);
     if (n === 0) return { values: new Float64Array(0), tokens };
-    const { ids, mask, rows, seqLen } = encodeBatch(this.metadata.encoding, this.table.tasks, batch.problems, batch.prefixes);
+    const { ids, mask, rows, seqLen } = encodeBatch(this.metadata.encoding, this.table.tasks, batch.problems, prefixes);
     const out = await this.pool.run(ids, mask, rows, seqLen, { signal: batch.signal });
     return { values: Float64Array.from(out), tokens };
   }

@@ -3,6 +3,7 @@
 import { addon } from '../native/binding.ts';
 import { ErrorCodes, PavRangeError, PavTypeError } from '../errors.ts';
 import { requireInteger } from '../ops/common.ts';
+import { PrefixList } from '../search/prefixes.ts';
 import type { NativeProblemTable, ProblemTable } from './task.ts';
 
 /** Token ids as they cross the boundary: bytes while the vocabulary fits, else Int32. */
@@ -14,8 +15,8 @@ export interface PackedPrefixes {
   offsets: Uint32Array;
 }
 
-/** Prefixes as plain arrays or already packed. */
-export type PrefixInput = readonly (readonly number[] | ArrayLike<number>)[] | PackedPrefixes;
+/** Prefixes as plain arrays, a search batch's PrefixList, or already packed. */
+export type PrefixInput = readonly (readonly number[] | ArrayLike<number>)[] | PrefixList<number> | PackedPrefixes;
 
 /** Problem index per prefix. A single number applies to every prefix. */
 export type ProblemsInput = Uint32Array | readonly number[] | number;
@@ -75,6 +76,7 @@ export function packPrefixes(prefixes: PrefixInput, vocab: number): PackedPrefix
     if (!(prefixes.offsets instanceof Uint32Array)) throw new PavTypeError('prefixes.offsets must be a Uint32Array');
     return prefixes;
   }
+  if (prefixes instanceof PrefixList) return packPrefixList(prefixes, vocab);
   if (!Array.isArray(prefixes)) throw new PavTypeError('prefixes must be an array of token arrays or { tokens, offsets }');
   const offsets = new Uint32Array(prefixes.length + 1);
   for (let i = 0; i < prefixes.length; i++) {
@@ -92,6 +94,43 @@ export function packPrefixes(prefixes: PrefixInput, vocab: number): PackedPrefix
       if (!Number.isInteger(t) || t < 0 || t >= vocab)
         throw new PavRangeError(`prefixes[${i}][${j}] is ${t}, expected a token in [0, ${vocab - 1}]`, ErrorCodes.OUT_OF_RANGE);
       tokens[base + j] = t;
+    }
+  }
+  return { tokens, offsets };
+}
+
+function badToken(where: string, t: unknown, vocab: number): Error {
+  if (typeof t !== 'number') return new PavTypeError(`${where} must be a number, got ${typeof t}`);
+  return new PavRangeError(`${where} is ${t}, expected a token in [0, ${vocab - 1}]`, ErrorCodes.OUT_OF_RANGE);
+}
+
+/**
+ * Pack a PrefixList: each shared base is checked once (however many children extend it), then every
+ * prefix is its base copied in plus its appended step; this is the engine's per-child hot path.
+ */
+function packPrefixList(list: PrefixList<number>, vocab: number): PackedPrefixes {
+  const bases = list.baseArrays;
+  for (let b = 0; b < bases.length; b++) {
+    const base = bases[b];
+    for (let j = 0; j < base.length; j++) {
+      const t = base[j];
+      // (t >>> 0) === t holds only for integers in [0, 2^32): one test for type, integrality and sign.
+      if (!((t as number) >>> 0 === t && t < vocab)) throw badToken(`prefix bases[${b}][${j}]`, t, vocab);
+    }
+  }
+  const n = list.length;
+  const offsets = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + list.lengthOf(i);
+  const tokens = vocab <= 256 ? new Uint8Array(offsets[n]) : new Int32Array(offsets[n]);
+  const extended = list.extended;
+  for (let i = 0; i < n; i++) {
+    const base = list.base(i);
+    let o = offsets[i];
+    for (let j = 0; j < base.length; j++) tokens[o++] = base[j];
+    if (extended) {
+      const t = list.appendedStep(i);
+      if (!(t >>> 0 === t && t < vocab)) throw badToken(`prefixes[${i}][${base.length}]`, t, vocab);
+      tokens[o] = t;
     }
   }
   return { tokens, offsets };

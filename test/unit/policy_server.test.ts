@@ -7,6 +7,7 @@ import { EndpointCallError } from '../../src/real/endpoints.ts';
 import { OpenAIPolicy } from '../../src/real/openai_policy.ts';
 import { createPolicyServer, encodeStepPrompt, parseStepPrompt, type FaultOptions, type PolicyServer } from '../../src/real/policy_server.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../../src/search/backends.ts';
+import { prefixList } from '../../src/search/prefixes.ts';
 
 const PROBLEMS = 8;
 
@@ -45,7 +46,7 @@ class TinyPolicy implements PolicyBackend<number> {
       const steps: number[] = [];
       for (let i = 0; i < b.problems.length; i++) {
         if (b.problems[i] >= PROBLEMS) throw new RangeError(`problem ${b.problems[i]} out of range`);
-        for (let j = 0; j < b.n; j++) steps.push(this.step(b.problems[i], b.prefixes[i], b.seeds[i], j));
+        for (let j = 0; j < b.n; j++) steps.push(this.step(b.problems[i], prefixList(b.prefixes).at(i), b.seeds[i], j));
       }
       return { steps, tokens: new Uint32Array(steps.length).fill(1), finished: Uint8Array.from(steps, (s) => (s === 0 ? 1 : 0)) };
     });
@@ -57,7 +58,7 @@ class TinyPolicy implements PolicyBackend<number> {
       for (let i = 0; i < b.problems.length; i++) {
         if (b.problems[i] >= PROBLEMS) throw new RangeError(`problem ${b.problems[i]} out of range`);
         for (let j = 0; j < b.n; j++) {
-          const prefix = [...b.prefixes[i]];
+          const prefix = [...prefixList(b.prefixes).at(i)];
           const out: number[] = [];
           for (;;) {
             const s = this.step(b.problems[i], prefix, b.seeds[i], j);
