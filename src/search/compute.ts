@@ -80,3 +80,24 @@ export class PhaseClock {
     }
   }
 }
+
+/**
+ * Seconds during which at least one span of the given phases was running: the union of their
+ * intervals across lanes. With overlapping lanes, wall time minus the busy time of the backend
+ * phases is the time the engine kept both models waiting.
+ */
+export function busySeconds(spans: readonly Span[], phases: readonly Phase[]): number {
+  const iv = spans.filter((s) => phases.includes(s.phase)).map((s) => [s.ts, s.ts + s.dur] as const);
+  iv.sort((a, b) => a[0] - b[0]);
+  let busy = 0;
+  let start = -Infinity, end = -Infinity;
+  for (const [s, e] of iv) {
+    if (s > end) {
+      if (end > start) busy += end - start;
+      start = s;
+      end = e;
+    } else if (e > end) end = e;
+  }
+  if (end > start) busy += end - start;
+  return busy / 1e6;
+}
