@@ -6,7 +6,7 @@ import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import type { Phase } from './compute.ts';
-import { stepsKey } from './keys.ts';
+import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList } from './prefixes.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
@@ -21,6 +21,9 @@ interface Beam<S> {
   parent: Beam<S> | null;
   /** DVTS subtree; 0 for beam search. */
   group: number;
+  /** 64-bit key of the prefix as two 32-bit lanes (dedupe only; see keys.ts). */
+  keyLo: number;
+  keyHi: number;
   finished: boolean;
 }
 
@@ -70,9 +73,11 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
       s.result.compute.verifierTokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
     });
   }
+  const rootKey = new Uint32Array(2);
   states.forEach((s, i) => {
+    if (config.dedupe) rootKeyInto(rootKey, 0, s.problem);
     for (let g = 0; g < subtrees; g++)
-      s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], parent: null, group: g, finished: false });
+      s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], parent: null, group: g, finished: false, keyLo: rootKey[0], keyHi: rootKey[1] });
   });
 
   const pastDeadline = () => ctx.deadline !== undefined && performance.now() >= ctx.deadline;
@@ -104,6 +109,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     const parentProblem = new Uint32Array(nParents);
     const reqProblems = new Uint32Array(nParents);
     const seeds = new Uint32Array(nParents);
+    const parentKeys = config.dedupe ? new Uint32Array(2 * nParents) : undefined;
     for (let a = 0, r = 0; a < active.length; a++) {
       const s = active[a];
       // mixSeed(seed, algorithm, problem, depth, beam, group), its shared head folded once.
@@ -115,6 +121,10 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
         parentProblem[r] = a;
         reqProblems[r] = s.problem;
         seeds[r] = fmix32(mixIn(mixIn(head, bi), b.group));
+        if (parentKeys) {
+          parentKeys[2 * r] = b.keyLo;
+          parentKeys[2 * r + 1] = b.keyHi;
+        }
       }
     }
     const gen = await timed('generate', `generate d${depth}`, active, () =>
@@ -144,6 +154,10 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     }
     // Children stay (parent steps, new step) until pruning: only the kept ones become arrays.
     const children = PrefixList.extending(parentSteps, parentIndex, gen.steps);
+    // Dedupe keys chain from the parent's key: one step hash per child, no prefix rehashing.
+    const keys = parentKeys ? new BigUint64Array(nChildren) : undefined;
+    const childKeys = keys ? new Uint32Array(keys.buffer) : undefined;
+    if (childKeys && parentKeys) for (let i = 0; i < nChildren; i++) extendKeyInto(childKeys, i, parentKeys, parentIndex[i], gen.steps[i]);
 
     // 2. Score every child (and with a separate prover, its prover value too).
     const scoreReq = { problems: childProblems, prefixes: children, signal: ctx.signal };
@@ -186,7 +200,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
         scores,
         offsets,
         k,
-        ...(config.dedupe ? { keys: dedupeKeys(childProblems, children) } : {}),
+        ...(keys ? { keys } : {}),
         ...(dvts ? { groups: subtreeOf(parentIndex, parents) } : {}),
       });
     });
@@ -205,6 +219,8 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
           parent,
           group: parent.group,
           finished: gen.finished[i] === 1,
+          keyLo: childKeys ? childKeys[2 * i] : 0,
+          keyHi: childKeys ? childKeys[2 * i + 1] : 0,
         };
         if (beam.finished || beam.steps.length >= config.maxSteps) s.done.push(beam);
         else next.push(beam);
@@ -239,13 +255,6 @@ function stepValuesOf<S>(beam: Beam<S>): number[] {
   const values: number[] = [];
   for (let b: Beam<S> | null = beam; b && b.parent; b = b.parent) values.push(b.q);
   return values.reverse();
-}
-
-/** 64-bit key of (problem, prefix): equal keys are the same prefix of the same problem. */
-function dedupeKeys<S>(problems: Uint32Array, prefixes: PrefixList<S>): BigUint64Array {
-  const keys = new BigUint64Array(prefixes.length);
-  for (let i = 0; i < prefixes.length; i++) keys[i] = stepsKey([problems[i], ...prefixes.at(i)]);
-  return keys;
 }
 
 /** DVTS group of each child: the subtree of its parent. */

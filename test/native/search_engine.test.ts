@@ -24,6 +24,9 @@ describe('search engine against the one-problem reference', () => {
     { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'pav' },
     { algorithm: 'dvts', budget: 6, dvtsWidth: 2, score: 'prm' },
     { algorithm: 'dvts', budget: 2, dvtsWidth: 4, score: 'pav' },
+    { algorithm: 'beam', budget: 8, expansions: 4, score: 'pav', dedupe: true },
+    { algorithm: 'beam', budget: 16, expansions: 4, score: 'prm', dedupe: true, seed: 3 },
+    { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'prm', dedupe: true },
   ];
   for (const input of cases) {
     it(`${JSON.stringify(input)} chooses exactly the reference's traces`, async () => {
@@ -44,6 +47,15 @@ describe('search engine against the one-problem reference', () => {
       }
     });
   }
+
+  it('dedupe changes what beam search keeps (the cases above are not vacuous)', async () => {
+    const b = noisy();
+    const base = { algorithm: 'beam', budget: 16, expansions: 4, score: 'prm', seed: 3 } as const;
+    const plain = await runSearchBatch(b, base, problems);
+    const deduped = await runSearchBatch(b, { ...base, dedupe: true }, problems);
+    const changed = problems.filter((p) => plain[p].trace?.join() !== deduped[p].trace?.join()).length;
+    expect(changed).toBeGreaterThan(0);
+  });
 
   it('best-of-N (max) picks the reference trace and reports Pass@N', async () => {
     const b = noisy();

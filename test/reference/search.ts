@@ -26,7 +26,7 @@ export async function referenceStepSearch(b: Backends<number>, c: SearchConfig, 
   let live: RefBeam[] = Array.from({ length: subtrees }, (_, g) => ({ steps: [], q: root, group: g, finished: false }));
   const done: RefBeam[] = [];
   for (let depth = 0; depth < c.maxSteps && live.length > 0 && done.length < capacity; depth++) {
-    const children: (RefBeam & { score: number; index: number })[] = [];
+    let children: (RefBeam & { score: number; index: number })[] = [];
     for (let bi = 0; bi < live.length; bi++) {
       const parent = live[bi];
       const seeds = Uint32Array.of(mixSeed(c.seed, code, p, depth, bi, parent.group));
@@ -39,6 +39,11 @@ export async function referenceStepSearch(b: Backends<number>, c: SearchConfig, 
       }
     }
     children.sort((x, y) => y.score - x.score || x.index - y.index);
+    if (c.dedupe) {
+      // Of identical prefixes only the best (first after the sort) survives.
+      const seen = new Set<string>();
+      children = children.filter((ch) => !seen.has(ch.steps.join(',')) && seen.add(ch.steps.join(',')) !== undefined);
+    }
     let kept: typeof children;
     if (dvts) {
       kept = [];
