@@ -87,7 +87,7 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
       mkdirSync(dir, { recursive: true });
       writeFileSync(manifestPath, JSON.stringify(manifestOf(config), null, 2));
     }
-    store = new ResultsStore(join(dir, 'results.jsonl'), opts.resume ?? false);
+    store = new ResultsStore(join(dir, 'results.jsonl'), { resume: opts.resume ?? false });
     opts.onStart?.(dir);
     const cells = gridCells(config.methods, config.budgets, config.search);
     const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);
