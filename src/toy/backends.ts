@@ -18,7 +18,7 @@ import { valuePrefixes, valuePrefixesAsync } from './oracle.ts';
 import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync, type SampleOptions } from './sampler.ts';
 import { isSolved, renderTokens, type ProblemTable } from './task.ts';
 import { fmix32 } from '../search/seeds.ts';
-import { prefixList, type PrefixList } from '../search/prefixes.ts';
+import { PrefixList, prefixList } from '../search/prefixes.ts';
 import type { PrefixInput } from './native.ts';
 
 /** Batches at least this large (samples or prefixes) run on the libuv pool; smaller ones inline. */
@@ -137,11 +137,21 @@ export class OracleVerifier implements VerifierBackend<number> {
 
 // ---- fixed per-prefix noise ----
 
-function hashLane(seed: number, lane: number, problem: number, prefix: readonly number[]): number {
+function hashLane(seed: number, lane: number, problem: number, prefixes: PrefixList<number>, i: number): number {
   let h = fmix32((seed ^ Math.imul(lane + 1, 0x9e3779b9)) >>> 0);
   h = fmix32((h ^ Math.imul(problem + 1, 0x85ebca6b)) >>> 0);
-  for (let i = 0; i < prefix.length; i++) h = fmix32((h + Math.imul(prefix[i] + 1, 0x9e3779b9)) >>> 0);
-  return fmix32((h ^ prefix.length) >>> 0);
+  // Read in place: the base steps, then the appended one (no per-prefix array).
+  const base = prefixes.base(i);
+  for (let t = 0; t < base.length; t++) h = fmix32((h + Math.imul(base[t] + 1, 0x9e3779b9)) >>> 0);
+  if (prefixes.extended) h = fmix32((h + Math.imul(prefixes.appendedStep(i) + 1, 0x9e3779b9)) >>> 0);
+  return fmix32((h ^ prefixes.lengthOf(i)) >>> 0);
+}
+
+/** prefixNoise of prefix i of a batch. */
+function prefixNoiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i: number): number {
+  const u1 = (hashLane(seed, 0, problem, prefixes, i) + 0.5) / 4294967296;
+  const u2 = (hashLane(seed, 1, problem, prefixes, i) + 0.5) / 4294967296;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
 /**
@@ -150,9 +160,7 @@ function hashLane(seed: number, lane: number, problem: number, prefix: readonly 
  * independent 32-bit hash lanes).
  */
 export function prefixNoise(seed: number, problem: number, prefix: readonly number[]): number {
-  const u1 = (hashLane(seed, 0, problem, prefix) + 0.5) / 4294967296;
-  const u2 = (hashLane(seed, 1, problem, prefix) + 0.5) / 4294967296;
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return prefixNoiseAt(seed, problem, PrefixList.of([prefix]), 0);
 }
 
 export interface NoisyVerifierOptions extends OracleVerifierOptions {
@@ -192,7 +200,7 @@ export class NoisyVerifier extends OracleVerifier {
     const values = new Float64Array(q.length);
     for (let i = 0; i < q.length; i++) {
       const p = Math.min(1 - this.clip, Math.max(this.clip, q[i]));
-      const z = this.sigma === 0 ? 0 : prefixNoise(this.seed, batch.problems[i], prefixes.at(i));
+      const z = this.sigma === 0 ? 0 : prefixNoiseAt(this.seed, batch.problems[i], prefixes, i);
       values[i] = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + this.sigma * z)));
     }
     return { values, tokens: prefixLengths(prefixes) };
