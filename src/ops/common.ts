@@ -19,7 +19,8 @@ export function resolveDevice(device: Device | undefined, elements: number, minE
   const d = device ?? 'auto';
   if (d !== 'cpu' && d !== 'cuda' && d !== 'auto')
     throw new PavTypeError(`device must be 'cpu', 'cuda' or 'auto', got ${JSON.stringify(device)}`);
-  if (d === 'cpu') return 'cpu';
+  // Small 'auto' batches never go to the GPU: skip the device query on the hot path.
+  if (d === 'cpu' || (d === 'auto' && elements < minElements)) return 'cpu';
   const { cuda } = backendInfo();
   if (d === 'cuda') {
     if (cuda.devices > 0) return 'cuda';
