@@ -10,6 +10,7 @@
 // with) at fixed positions of the token-match features, and the FREE slots give the remaining
 // budget; the value depends on exactly these two things.
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { ErrorCodes, PavError, PavRangeError } from '../errors.ts';
 import { decodeModel } from '../onnx/proto.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
@@ -87,6 +88,8 @@ export function encodeRowInto(
   }
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /** Encode a batch for the model: int64 [rows, seqLen] arrays (fresh buffers, ready to transfer). */
 export function encodeBatch(
   e: ToyPrmEncoding,
@@ -106,11 +109,16 @@ export function encodeBatch(
     if (!task) throw new PavRangeError(`problems[${r}] = ${problems[r]} is not in the table`);
     encodeRowInto(e, task, packed.tokens.subarray(packed.offsets[r], packed.offsets[r + 1]), i32, u8, r);
   }
+  // Widen to int64 through 32-bit views (every value is a small non-negative int, so the high word
+  // stays 0): a BigInt per element cost more than the model on the toy PRM.
   const ids = new BigInt64Array(rows * seqLen);
   const mask = new BigInt64Array(rows * seqLen);
-  for (let k = 0; k < ids.length; k++) {
-    ids[k] = BigInt(i32[k]);
-    mask[k] = BigInt(u8[k]);
+  const ids32 = new Int32Array(ids.buffer);
+  const mask32 = new Int32Array(mask.buffer);
+  const low = LITTLE_ENDIAN ? 0 : 1;
+  for (let k = 0; k < i32.length; k++) {
+    ids32[2 * k + low] = i32[k];
+    mask32[2 * k + low] = u8[k];
   }
   return { ids, mask, rows, seqLen };
 }

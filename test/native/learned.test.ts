@@ -11,6 +11,9 @@ import { fitToyPrm, toyPrmModelBytes, writeToyPrm, type FitResult } from '../../
 import {
   LearnedVerifier,
   encodeBatch,
+  encodeRowInto,
+  encodingFor,
+  encodingLayout,
   formatOracleErrorReport,
   oracleErrorReport,
   readToyPrmMetadata,
@@ -18,6 +21,7 @@ import {
 import { valuePrefixes } from '../../src/toy/oracle.ts';
 import { rolloutArrays, sampleRollouts } from '../../src/toy/sampler.ts';
 import { generateSuite, ProblemTable } from '../../src/toy/task.ts';
+import { PrefixList } from '../../src/search/prefixes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pav-learned-'));
 const table = new ProblemTable(generateSuite({ size: 150, seed: 3 }));
@@ -89,6 +93,28 @@ describe('fitToyPrm → ONNX', () => {
     const refit = fitToyPrm(rows.slice(0, 3000), { hidden: 8, epochs: 2, seed: 4 });
     const refit2 = fitToyPrm(rows.slice(0, 3000), { hidden: 8, epochs: 2, seed: 4 });
     expect(Buffer.from(toyPrmModelBytes(refit)).equals(Buffer.from(toyPrmModelBytes(refit2)))).toBe(true);
+  });
+});
+
+describe('encodeBatch', () => {
+  it('writes exactly the int64 ids and mask of encodeRowInto, from arrays and from a PrefixList', () => {
+    const e = encodingFor(table.tasks);
+    const { seqLen } = encodingLayout(e);
+    const prefixes = [[], [0, 1, 2], [table.tasks[2].vocab - 1], [3, 3]];
+    const problems = [0, 1, 2, 149];
+    const i32 = new Int32Array(prefixes.length * seqLen);
+    const u8 = new Uint8Array(prefixes.length * seqLen);
+    prefixes.forEach((p, r) => encodeRowInto(e, table.tasks[problems[r]], p, i32, u8, r));
+    const want = { ids: Array.from(i32, BigInt), mask: Array.from(u8, BigInt) };
+    const plain = encodeBatch(e, table.tasks, problems, prefixes);
+    expect({ ids: Array.from(plain.ids), mask: Array.from(plain.mask) }).toEqual(want);
+    expect(plain.rows).toBe(4);
+    expect(plain.seqLen).toBe(seqLen);
+    const list = PrefixList.extending([[], [0, 1], [3]], Uint32Array.of(0, 1, 0, 2), [0, 2, table.tasks[2].vocab - 1, 3]);
+    // list = [[0], [0, 1, 2], [vocab - 1], [3, 3]]: rows 1..3 equal the plain rows.
+    const packed = encodeBatch(e, table.tasks, problems, list);
+    expect(Array.from(packed.ids).slice(seqLen)).toEqual(want.ids.slice(seqLen));
+    expect(Array.from(packed.mask).slice(seqLen)).toEqual(want.mask.slice(seqLen));
   });
 });
 
