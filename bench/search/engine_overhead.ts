@@ -4,8 +4,10 @@
 //  - 1 lane (generate, score, prune strictly in turn): the engine's own cost, wall time outside
 //    policy and verifier calls; the prune phase (native advantages and top-k) is shown apart from
 //    the engine's bookkeeping;
-//  - 2 lanes (the default schedule): the share of wall time with NO policy or verifier call in
-//    flight, i.e. how long the engine keeps the models waiting (union of their spans across lanes).
+//  - 2 lanes (the default schedule): the share of wall time with NO policy or verifier call
+//    outstanding (union of their spans across lanes). A call stays outstanding until the engine
+//    takes its result, so for in-process backends sharing the main thread this flatters the engine;
+//    the 1-lane figure is the strict one.
 // Prints a table per verifier and one JSON line.
 //   npx tsx bench/search/engine_overhead.ts [--problems 500] [--budget 16] [--expansions 4] [--reps 5]
 import { parseArgs } from 'node:util';
