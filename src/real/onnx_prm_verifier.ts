@@ -239,9 +239,21 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
       executionProviders: o.executionProviders,
       inputNames: o.inputNames,
       outputName: o.outputName,
+      // An LM head's logits are [B, T, vocabulary]: the workers keep the two label columns only.
+      ...(head.kind === 'lm' ? { outputColumns: [head.negative, head.positive] } : {}),
     };
     const pool = o.pool ?? (await createVerifierPool(poolOpts));
     try {
+      const kept = pool.outputColumns;
+      if (kept) {
+        // The pool returns only these columns: read the labels at their places among them.
+        if (head.kind === 'classification')
+          throw new ConfigError(`the pool keeps only output columns [${kept.join(', ')}]; a classification head reads every label: give a pool without outputColumns`);
+        const pos = kept.indexOf(head.positive), neg = kept.indexOf(head.negative);
+        if (pos < 0 || neg < 0)
+          throw new ConfigError(`the pool keeps output columns [${kept.join(', ')}], which do not include the label token ids ${head.positive} (good) and ${head.negative} (bad)`);
+        head = { ...head, positive: pos, negative: neg };
+      }
       const outputName = o.outputName ?? pool.outputNames[0];
       // Probe: one row of two tag tokens. A per-token output holds 2*C values; anything else is not
       // a [B, T, C] logits tensor.
@@ -253,7 +265,8 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
       if (head.kind === 'classification') {
         if (head.positive >= C) throw new ConfigError(`head.positiveIndex ${head.positive} is out of range: ${o.modelPath} output ${outputName} has ${C} labels per position`);
         if (C === 1 && !head.sigmoid) throw new ConfigError(`${o.modelPath} output ${outputName} has one logit per position: set head.activation to 'sigmoid'`);
-      } else {
+      } else if (!kept) {
+        // (With kept columns the workers check the label ids against the real width.)
         const top = Math.max(head.positive, head.negative);
         if (top >= C) throw new ConfigError(`head label token id ${top} is out of range: ${o.modelPath} output ${outputName} has ${C} columns per position (is it an LM head? use kind 'classification' for a label head)`);
       }

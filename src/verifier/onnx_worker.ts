@@ -12,6 +12,8 @@ export interface WorkerConfig {
   inputNames: readonly [string, string];
   /** Output to return; default: the model's first output. */
   outputName?: string;
+  /** Keep only these columns of the output's last axis (reduced here, before the transfer). */
+  outputColumns?: readonly number[];
 }
 
 export interface InitResult {
@@ -113,7 +115,26 @@ export default async function handle(task: WorkerTask): Promise<InitResult | Flo
   const out = await session!.run(feeds, [outputName]);
   const t = out[outputName];
   if (t.type !== 'float32') throw new Error(`output ${outputName} is ${t.type}, expected float32`);
-  const data = t.data as Float32Array;
+  let data = t.data as Float32Array;
+  const cols = (Piscina.workerData as WorkerConfig).outputColumns;
+  if (cols) data = selectColumns(data, t.dims, cols);
   // Hand the buffer back without a copy when it is ours alone.
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (Piscina.move(data) as unknown as Float32Array) : data;
+}
+
+/**
+ * The given columns of the last axis of an output, per position: an LM head's logits are
+ * [batch, seq, vocabulary], and a PRM reads two of those columns, so moving the whole tensor to the
+ * main thread would cost gigabytes per batch for nothing.
+ */
+function selectColumns(data: Float32Array, dims: readonly number[], cols: readonly number[]): Float32Array {
+  const C = dims[dims.length - 1];
+  const bad = cols.filter((c) => c >= C);
+  if (bad.length > 0)
+    throw new Error(`outputColumns asks for column(s) ${bad.join(', ')}, but output ${outputName} has ${C} columns per position (dims [${dims.join(', ')}])`);
+  const k = cols.length;
+  const positions = data.length / C;
+  const out = new Float32Array(positions * k);
+  for (let p = 0; p < positions; p++) for (let j = 0; j < k; j++) out[p * k + j] = data[p * C + cols[j]];
+  return out;
 }

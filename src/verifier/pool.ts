@@ -30,6 +30,11 @@ export interface VerifierPoolOptions {
   inputNames?: readonly [string, string];
   /** Output returned by run(); default the model's first output. */
   outputName?: string;
+  /**
+   * Keep only these columns of the output's last axis, in this order (an LM-head PRM's label token
+   * ids). The workers reduce the output before handing it back, so run() returns [rows, seq, k].
+   */
+  outputColumns?: readonly number[];
 }
 
 export interface PoolStats extends BatcherStats {
@@ -48,6 +53,8 @@ export interface VerifierPool {
   readonly providers: readonly string[];
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The columns the workers keep of the output's last axis (undefined: all of them). */
+  readonly outputColumns?: readonly number[];
   /**
    * Raw model output for `batch` sequences of length `seqLen` (row-major int64 inputs). Takes ownership
    * of both arrays: when a request is dispatched alone its buffers are transferred to the worker
@@ -85,12 +92,20 @@ export async function createVerifierPool(options: VerifierPoolOptions): Promise<
   }
   if (typeof options.modelPath === 'string' && !existsSync(options.modelPath))
     throw new ConfigError(`verifier model not found: ${options.modelPath}`);
+  const cols = options.outputColumns;
+  if (cols !== undefined) {
+    if (!Array.isArray(cols) || cols.length === 0) throw new PavRangeError('outputColumns must be a non-empty array of column indices');
+    cols.forEach((c, i) => {
+      if (!Number.isInteger(c) || c < 0) throw new PavRangeError(`outputColumns[${i}] must be an integer >= 0, got ${c}`);
+    });
+  }
   const config: WorkerConfig = {
     model: options.modelPath,
     intraOpThreads,
     executionProviders: options.executionProviders ?? ['cpu'],
     inputNames: options.inputNames ?? ['input_ids', 'attention_mask'],
     outputName: options.outputName,
+    outputColumns: cols ? [...cols] : undefined,
   };
 
   const { filename, execArgv } = workerEntry();
@@ -139,6 +154,7 @@ export async function createVerifierPool(options: VerifierPoolOptions): Promise<
     providers: infos[0].providers,
     inputNames: infos[0].inputNames,
     outputNames: infos[0].outputNames,
+    outputColumns: config.outputColumns,
     run: (ids, mask, batch, seqLen, opts) => batcher.run(ids, mask, batch, seqLen, opts),
     stats: () => ({ ...batcher.stats(), workers, intraOpThreads, threadIds, completedTasks: piscina.completed }),
     close: (opts) =>

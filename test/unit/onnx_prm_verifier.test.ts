@@ -134,7 +134,9 @@ describe('per-step probabilities', () => {
     const good = tok.singleId('+', 'good'), bad = tok.singleId('-', 'bad');
     const w = await OnnxPrmVerifier.create(base(lm, { template: 'math-shepherd', stepTag: 'ки', head: { kind: 'lm', goodToken: '+', badToken: '-' } }));
     try {
-      expect(w.outputColumns).toBe(lm.vocab);
+      // The workers hand back the two label columns only, not [B, T, vocabulary].
+      expect(w.outputColumns).toBe(2);
+      expect(w.pool.outputColumns).toEqual([bad, good]);
       const batch = { problems: Uint32Array.from(prefixes, (x) => x[0]), prefixes: prefixes.map((x) => x[1]) };
       const { values } = await w.stepValues(batch);
       for (let i = 0; i < prefixes.length; i++) {
@@ -241,7 +243,7 @@ describe('typed errors', () => {
 
   it('head settings out of range for the model output are ConfigErrors', async () => {
     await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'classification', positiveIndex: 2 } }))).rejects.toThrow(/positiveIndex 2 is out of range: .* has 2 labels/);
-    await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'lm', goodTokenId: 100, badTokenId: 3 } }))).rejects.toThrow(/label token id 100 is out of range/);
+    await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'lm', goodTokenId: 100, badTokenId: 3 } }))).rejects.toThrow(/probe run failed: .*outputColumns asks for column\(s\) 3, 100, but output logits has 2 columns per position/);
     await expect(OnnxPrmVerifier.create(base(lm, { head: { kind: 'lm', goodTokenId: 5 } }))).rejects.toThrow(/needs goodTokenId and badTokenId/);
     await expect(OnnxPrmVerifier.create(base(cls, { template: { prefix: '{problem}', step: '{step}' } }))).rejects.toThrow(/template\.step must be a string containing \{step\} and \{tag\}/);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendError, ConfigError, ErrorCodes } from '../../src/errors.ts';
+import { BackendError, ConfigError, ErrorCodes, PavRangeError } from '../../src/errors.ts';
 import { buildToyPrmMlp, buildTransformerPrm, randomTransformerWeights, toyMlpForward, transformerForward, type ToyMlpWeights } from '../../src/onnx/models.ts';
 import { createVerifierPool, type VerifierPool } from '../../src/verifier/pool.ts';
 
@@ -107,6 +107,12 @@ describe('verifier pool', () => {
     const broken = join(dir, 'broken.onnx');
     writeFileSync(broken, 'not a model');
     await expect(createVerifierPool({ modelPath: broken, workers: 1, intraOpThreads: 1 })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('outputColumns: bad indices are typed errors naming the index', async () => {
+    await expect(createVerifierPool({ modelPath: mlpPath, workers: 1, outputColumns: [] })).rejects.toThrow(/outputColumns must be a non-empty array/);
+    await expect(createVerifierPool({ modelPath: mlpPath, workers: 1, outputColumns: [1, -2] })).rejects.toThrow(/outputColumns\[1\] must be an integer >= 0, got -2/);
+    await expect(createVerifierPool({ modelPath: mlpPath, workers: 1, outputColumns: [0.5] })).rejects.toBeInstanceOf(PavRangeError);
   });
 
   it('close() drains pending work, refuses new work, and returns the thread count to normal', async () => {
