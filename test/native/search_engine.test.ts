@@ -6,7 +6,7 @@ import type { PolicyBackend, ScoreRequestBatch, VerifierBackend } from '../../sr
 import { NoisyVerifier, OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
 import { generateSuite, paperTask, ProblemTable } from '../../src/toy/task.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { referenceBestOfN, referenceStepSearch } from '../reference/search.ts';
+import { referenceBestOfN, referencePavRerank, referenceStepSearch } from '../reference/search.ts';
 
 const table = new ProblemTable(generateSuite({ size: 24, seed: 7 }));
 const noisy = (): Backends<number> => ({
@@ -47,6 +47,40 @@ describe('search engine against the one-problem reference', () => {
       }
     });
   }
+
+  for (const input of [
+    { algorithm: 'beam', budget: 8, score: 'pav', alpha: 1 },
+    { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'pav', alpha: 0.5 },
+  ] as const)
+    it(`${JSON.stringify(input)} with a separate prover verifier (the exact Q of mu_10) chooses the reference's traces`, async () => {
+      const b = { ...noisy(), prover: new OracleVerifier(table, { gamma: 10 }) };
+      const config = parseSearchConfig(input);
+      const got = await runSearchBatch(b, config, problems, { window: 10, lanes: 2 });
+      const bok = await runSearchBatch(noisy(), config, problems, { window: 10, lanes: 2 });
+      let differs = 0;
+      for (const p of problems) {
+        expect(got[p].trace, `problem ${p}`).toEqual(await referenceStepSearch(b, config, p));
+        if (got[p].trace?.join() !== bok[p].trace?.join()) differs++;
+        // Both verifiers are charged: the root and every child are scored twice.
+        expect(got[p].compute.verifierCalls).toBe(2 * (got[p].compute.policySamples + 1));
+      }
+      // The prover matters: it is not the Best-of-K path under another name.
+      expect(differs).toBeGreaterThan(0);
+    });
+
+  for (const input of [
+    { algorithm: 'pav-rerank', budget: 8 },
+    { algorithm: 'pav-rerank', budget: 6, rerankAggregate: 'mean', alpha: 2, proverK: 1 },
+    { algorithm: 'pav-rerank', budget: 6, rerankAggregate: 'last', prover: true },
+    { algorithm: 'pav-rerank', budget: 5, rerankAggregate: 'prod', prover: true },
+  ] as const)
+    it(`${JSON.stringify(input)} chooses the reference's traces`, async () => {
+      const { prover, ...rest } = { prover: false, ...input };
+      const b = prover ? { ...noisy(), prover: new OracleVerifier(table, { gamma: 10 }) } : noisy();
+      const config = parseSearchConfig(rest);
+      const got = await runSearchBatch(b, config, problems, { window: 7 });
+      for (const p of problems) expect(got[p].trace, `problem ${p}`).toEqual(await referencePavRerank(b, config, p));
+    });
 
   it('dedupe changes what beam search keeps (the cases above are not vacuous)', async () => {
     const b = noisy();

@@ -9,6 +9,8 @@ const bok = (q: number, K: number) => 1 - (1 - q) ** K;
 interface RefBeam {
   steps: number[];
   q: number;
+  /** The separate prover's value (0 without one). */
+  mu: number;
   group: number;
   finished: boolean;
 }
@@ -22,8 +24,13 @@ export async function referenceStepSearch(b: Backends<number>, c: SearchConfig, 
   const n = dvts ? width : c.expansions;
   const code = stringCode(c.algorithm);
   let root = 0;
-  if (c.score === 'pav') root = (await b.verifier.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [[]] })).values[0];
-  let live: RefBeam[] = Array.from({ length: subtrees }, (_, g) => ({ steps: [], q: root, group: g, finished: false }));
+  let rootMu = 0;
+  const one = (v: typeof b.verifier, steps: number[]) => v.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] }).then((r) => r.values[0]);
+  if (c.score === 'pav') {
+    root = await one(b.verifier, []);
+    if (b.prover) rootMu = await one(b.prover, []);
+  }
+  let live: RefBeam[] = Array.from({ length: subtrees }, (_, g) => ({ steps: [], q: root, mu: rootMu, group: g, finished: false }));
   const done: RefBeam[] = [];
   for (let depth = 0; depth < c.maxSteps && live.length > 0 && done.length < capacity; depth++) {
     let children: (RefBeam & { score: number; index: number })[] = [];
@@ -33,9 +40,13 @@ export async function referenceStepSearch(b: Backends<number>, c: SearchConfig, 
       const gen = await b.policy.sampleSteps({ problems: Uint32Array.of(p), prefixes: [parent.steps], n, seeds });
       for (let j = 0; j < n; j++) {
         const steps = [...parent.steps, gen.steps[j]];
-        const q = (await b.verifier.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] })).values[0];
-        const score = c.score === 'pav' ? q + c.alpha * (bok(q, c.proverK) - bok(parent.q, c.proverK)) : q;
-        children.push({ steps, q, group: parent.group, finished: gen.finished[j] === 1, score, index: children.length });
+        const q = await one(b.verifier, steps);
+        // PAV: the advantage under a separate prover verifier's values when there is one, else under
+        // Best-of-K of the verifier itself.
+        const mu = c.score === 'pav' && b.prover ? await one(b.prover, steps) : 0;
+        const advantage = b.prover ? mu - parent.mu : bok(q, c.proverK) - bok(parent.q, c.proverK);
+        const score = c.score === 'pav' ? q + c.alpha * advantage : q;
+        children.push({ steps, q, mu, group: parent.group, finished: gen.finished[j] === 1, score, index: children.length });
       }
     }
     children.sort((x, y) => y.score - x.score || x.index - y.index);
@@ -69,4 +80,41 @@ export async function referenceBestOfN(b: Backends<number>, c: SearchConfig, p: 
   let best = 0;
   for (let i = 1; i < c.budget; i++) if (q[i] > q[best]) best = i;
   return { trace: gen.completions[best], pass: gen.completions.some((t) => b.task.isCorrect(p, t)) };
+}
+
+/**
+ * Best-of-N reranked by PAV on one problem: every prefix of every sample scored, r_h = Q_h +
+ * alpha * (mu_h - mu_{h-1}) with mu the separate prover's value or Best-of-K of Q, r aggregated over
+ * the trace; an empty trace ranks last; ties go to the first sample.
+ */
+export async function referencePavRerank(b: Backends<number>, c: SearchConfig, p: number): Promise<number[]> {
+  const seeds = Uint32Array.of(mixSeed(c.seed, stringCode('completions'), p));
+  const gen = await b.policy.sampleCompletions({ problems: Uint32Array.of(p), prefixes: [[]], n: c.budget, seeds });
+  const value = async (v: typeof b.verifier, steps: number[]) => (await v.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] })).values[0];
+  const mu = async (steps: number[]) => (b.prover ? value(b.prover, steps) : bok(await value(b.verifier, steps), c.proverK));
+  let best = -1;
+  let bestScore = -Infinity;
+  for (let i = 0; i < gen.completions.length; i++) {
+    const t = gen.completions[i];
+    let score = -Number.MAX_VALUE;
+    if (t.length > 0) {
+      const r: number[] = [];
+      let prevMu = await mu([]);
+      for (let h = 1; h <= t.length; h++) {
+        const q = await value(b.verifier, t.slice(0, h));
+        const m = await mu(t.slice(0, h));
+        r.push(q + c.alpha * (m - prevMu));
+        prevMu = m;
+      }
+      if (c.rerankAggregate === 'last') score = r[r.length - 1];
+      else if (c.rerankAggregate === 'min') score = Math.min(...r);
+      else if (c.rerankAggregate === 'prod') score = r.reduce((x, y) => x * y, 1);
+      else score = r.reduce((x, y) => x + y, 0) / r.length;
+    }
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return gen.completions[best];
 }
