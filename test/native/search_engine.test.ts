@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { runSearchBatch, solve } from '../../src/search/engine.ts';
 import { parseSearchConfig, type SearchConfigInput } from '../../src/search/config.ts';
 import type { Backends } from '../../src/search/result.ts';
-import type { PolicyBackend, ScoreRequestBatch, VerifierBackend } from '../../src/search/backends.ts';
+import type { PolicyBackend, ScoreRequestBatch, TaskAdapter, VerifierBackend } from '../../src/search/backends.ts';
 import { NoisyVerifier, OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
 import { generateSuite, paperTask, ProblemTable } from '../../src/toy/task.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { referenceBestOfN, referencePavRerank, referenceStepSearch } from '../reference/search.ts';
+import { referenceBestOfN, referenceBestOfNVote, referencePavRerank, referenceStepSearch } from '../reference/search.ts';
 
 const table = new ProblemTable(generateSuite({ size: 24, seed: 7 }));
 const noisy = (): Backends<number> => ({
@@ -81,6 +81,32 @@ describe('search engine against the one-problem reference', () => {
       const got = await runSearchBatch(b, config, problems, { window: 7 });
       for (const p of problems) expect(got[p].trace, `problem ${p}`).toEqual(await referencePavRerank(b, config, p));
     });
+
+  it('best-of-N with weighted and majority votes over answers chooses the reference traces', async () => {
+    // Coarse answers (the response length mod 3) so that votes really pool samples: the toy's own
+    // answer is the whole response, and distinct responses rarely repeat.
+    const toy = noisy();
+    const task: TaskAdapter<number> = {
+      name: 'coarse',
+      problemCount: toy.task.problemCount,
+      problemId: (p) => toy.task.problemId(p),
+      isCorrect: (p, t) => toy.task.isCorrect(p, t),
+      answerKey: (_p, t) => String(t.length % 3),
+      render: (p, t) => toy.task.render(p, t),
+    };
+    const b = { ...toy, task };
+    const max = await runSearchBatch(b, { algorithm: 'best-of-n', budget: 16 }, problems);
+    for (const selection of ['weighted', 'majority'] as const) {
+      const config = parseSearchConfig({ algorithm: 'best-of-n', budget: 16, selection });
+      const got = await runSearchBatch(b, config, problems, { window: 6 });
+      let differs = 0;
+      for (const p of problems) {
+        expect(got[p].trace, `${selection}, problem ${p}`).toEqual(await referenceBestOfNVote(b, config, p));
+        if (got[p].trace?.join() !== max[p].trace?.join()) differs++;
+      }
+      expect(differs, `${selection} differs from max somewhere`).toBeGreaterThan(0);
+    }
+  });
 
   it('dedupe changes what beam search keeps (the cases above are not vacuous)', async () => {
     const b = noisy();

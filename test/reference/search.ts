@@ -118,3 +118,31 @@ export async function referencePavRerank(b: Backends<number>, c: SearchConfig, p
   }
   return gen.completions[best];
 }
+
+/**
+ * Best-of-N with a vote on one problem: samples grouped by the task's answer string; 'majority' takes
+ * the largest group (ties: the larger ORM score sum, then the first seen), 'weighted' the largest
+ * sum of ORM scores (ties: the first seen); the answer's representative is its best-scored sample.
+ */
+export async function referenceBestOfNVote(b: Backends<number>, c: SearchConfig, p: number): Promise<number[]> {
+  const seeds = Uint32Array.of(mixSeed(c.seed, stringCode('completions'), p));
+  const gen = await b.policy.sampleCompletions({ problems: Uint32Array.of(p), prefixes: [[]], n: c.budget, seeds });
+  const q = (await b.verifier.scorePrefixes({ problems: new Uint32Array(c.budget).fill(p), prefixes: gen.completions })).values;
+  const groups = new Map<string, { count: number; sum: number; rep: number }>();
+  gen.completions.forEach((t, i) => {
+    const key = b.task.answerKey(p, t);
+    const g = groups.get(key);
+    if (!g) groups.set(key, { count: 1, sum: q[i], rep: i });
+    else {
+      g.count++;
+      g.sum += q[i];
+      if (q[i] > q[g.rep]) g.rep = i;
+    }
+  });
+  let best: { count: number; sum: number; rep: number } | undefined;
+  for (const g of groups.values()) {
+    if (!best) best = g;
+    else if (c.selection === 'majority' ? g.count > best.count || (g.count === best.count && g.sum > best.sum) : g.sum > best.sum) best = g;
+  }
+  return gen.completions[best!.rep];
+}
