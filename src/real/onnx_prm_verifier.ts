@@ -27,6 +27,7 @@ import type { TextProblem } from './problems.ts';
 import { plainInput, qwenPrmInput } from './vllm_pooling_verifier.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList } from '../search/prefixes.ts';
+import { int64Words, LOW_WORD } from '../verifier/int64.ts';
 
 /** How the model's per-token logits turn into P(step is good) at a tag position. */
 export type PrmHead =
@@ -200,6 +201,8 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     posInt(o.maxLength, 'maxLength', 2);
     posInt(o.padMultiple, 'padMultiple', 1);
     posInt(o.padTokenId, 'padTokenId', 0);
+    // Ids are written as int32 low words of the int64 inputs.
+    if (o.padTokenId !== undefined && o.padTokenId > 0x7fffffff) throw new ConfigError(`padTokenId must be below 2^31, got ${o.padTokenId}`);
     posInt(o.stepTagId, 'stepTagId', 0);
     if (o.truncation !== undefined && o.truncation !== 'left' && o.truncation !== 'error') throw new ConfigError(`truncation must be 'left' or 'error', got ${JSON.stringify(o.truncation)}`);
     const empty = o.emptyPrefixValue ?? 0.5;
@@ -345,11 +348,13 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
       [...groups].map(async ([L, rows]) => {
         const ids = new BigInt64Array(rows.length * L).fill(pad);
         const mask = new BigInt64Array(rows.length * L);
+        const ids32 = int64Words(ids), mask32 = int64Words(mask);
         rows.forEach((i, r) => {
           const e = enc[i]!.ids;
-          for (let t = 0; t < e.length; t++) {
-            ids[r * L + t] = BigInt(e[t]);
-            mask[r * L + t] = 1n;
+          for (let t = 0, k = 2 * r * L + LOW_WORD; t < e.length; t++, k += 2) {
+            // Token ids are non-negative int32 and the pad's high word is 0: the low word is the value.
+            ids32[k] = e[t];
+            mask32[k] = 1;
           }
         });
         const out = await this.pool.run(ids, mask, rows.length, L, { signal: batch.signal });

@@ -10,12 +10,12 @@
 // with) at fixed positions of the token-match features, and the FREE slots give the remaining
 // budget; the value depends on exactly these two things.
 import { readFileSync } from 'node:fs';
-import { endianness } from 'node:os';
 import { ErrorCodes, PavError, PavRangeError } from '../errors.ts';
 import { decodeModel } from '../onnx/proto.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
 import { prefixList, type Prefixes } from '../search/prefixes.ts';
 import { packPrefixes } from './native.ts';
+import { int64Words, LOW_WORD } from '../verifier/int64.ts';
 import { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from '../verifier/pool.ts';
 import type { PlantedTask, ProblemTable } from './task.ts';
 
@@ -88,8 +88,6 @@ export function encodeRowInto(
   }
 }
 
-const LITTLE_ENDIAN = endianness() === 'LE';
-
 /** Encode a batch for the model: int64 [rows, seqLen] arrays (fresh buffers, ready to transfer). */
 export function encodeBatch(
   e: ToyPrmEncoding,
@@ -113,12 +111,11 @@ export function encodeBatch(
   // stays 0): a BigInt per element cost more than the model on the toy PRM.
   const ids = new BigInt64Array(rows * seqLen);
   const mask = new BigInt64Array(rows * seqLen);
-  const ids32 = new Int32Array(ids.buffer);
-  const mask32 = new Int32Array(mask.buffer);
-  const low = LITTLE_ENDIAN ? 0 : 1;
+  const ids32 = int64Words(ids);
+  const mask32 = int64Words(mask);
   for (let k = 0; k < i32.length; k++) {
-    ids32[2 * k + low] = i32[k];
-    mask32[2 * k + low] = u8[k];
+    ids32[2 * k + LOW_WORD] = i32[k];
+    mask32[2 * k + LOW_WORD] = u8[k];
   }
   return { ids, mask, rows, seqLen };
 }

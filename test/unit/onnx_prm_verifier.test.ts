@@ -241,6 +241,12 @@ describe('typed errors', () => {
     await expect(OnnxPrmVerifier.create(base(cls, { outputName: 'probs' }))).rejects.toThrow(/no output named probs/);
   });
 
+  it('numeric settings out of range are ConfigErrors naming the key', async () => {
+    await expect(OnnxPrmVerifier.create(base(cls, { padTokenId: 2 ** 31 }))).rejects.toThrow(/padTokenId must be below 2\^31/);
+    await expect(OnnxPrmVerifier.create(base(cls, { padMultiple: 0 }))).rejects.toThrow(/padMultiple must be an integer >= 1/);
+    await expect(OnnxPrmVerifier.create(base(cls, { maxLength: 1 }))).rejects.toThrow(ConfigError);
+  });
+
   it('head settings out of range for the model output are ConfigErrors', async () => {
     await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'classification', positiveIndex: 2 } }))).rejects.toThrow(/positiveIndex 2 is out of range: .* has 2 labels/);
     await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'lm', goodTokenId: 100, badTokenId: 3 } }))).rejects.toThrow(/probe run failed: .*outputColumns asks for column\(s\) 3, 100, but output logits has 2 columns per position/);
