@@ -2,6 +2,7 @@
 // the pool's workerData. session.run() blocks its thread, which is why inference lives here.
 import * as ort from 'onnxruntime-node';
 import Piscina from 'piscina';
+import { int64Words, LOW_WORD } from './int64.ts';
 
 export interface WorkerConfig {
   /** Path of the .onnx file, or its bytes (copied into each worker). */
@@ -46,12 +47,15 @@ let derived: string[] = [];
 const DERIVED_INPUTS: Record<string, (mask: BigInt64Array, batch: number, seqLen: number) => BigInt64Array> = {
   position_ids(mask, batch, seqLen) {
     const out = new BigInt64Array(batch * seqLen);
+    // Through 32-bit views: a BigInt per element would cost more than the rest of the task's JS.
+    const o32 = int64Words(out), m32 = int64Words(mask);
     for (let b = 0; b < batch; b++) {
-      let pos = -1n;
+      let pos = -1;
       for (let t = 0; t < seqLen; t++) {
         const i = b * seqLen + t;
-        if (mask[i] !== 0n) pos++;
-        out[i] = pos < 0n ? 0n : mask[i] !== 0n ? pos : 0n;
+        const real = m32[2 * i] !== 0 || m32[2 * i + 1] !== 0;
+        if (real) pos++;
+        o32[2 * i + LOW_WORD] = real && pos > 0 ? pos : 0;
       }
     }
     return out;
