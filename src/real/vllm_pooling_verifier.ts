@@ -14,6 +14,7 @@ import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/b
 import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList } from '../search/prefixes.ts';
+import { plainInput, qwenPrmInput } from './prm_templates.ts';
 
 export interface PoolingVerifierOptions {
   model: string;
@@ -45,19 +46,6 @@ export interface PoolingVerifierOptions {
 interface PoolingResponse {
   data?: { index?: number; data?: unknown }[];
   usage?: { prompt_tokens?: number };
-}
-
-const QWEN_SYSTEM = 'Please reason step by step, and put your final answer within \\boxed{}.';
-
-export function qwenPrmInput(problem: string, steps: readonly string[], stepTag: string): string {
-  return (
-    `<|im_start|>system\n${QWEN_SYSTEM}<|im_end|>\n<|im_start|>user\n${problem}<|im_end|>\n` +
-    `<|im_start|>assistant\n${steps.map((s) => s + stepTag).join('')}<|im_end|><|endoftext|>`
-  );
-}
-
-export function plainInput(problem: string, steps: readonly string[], stepTag: string): string {
-  return `${problem}\n${steps.map((s) => s + stepTag).join('')}`;
 }
 
 /** The reward of one input from its `data` field (see the header). */

@@ -10,7 +10,8 @@ import { BackendError, ConfigError, PavRangeError } from '../../src/errors.ts';
 import { buildToyPrmMlp } from '../../src/onnx/models.ts';
 import { writeTinyPrm, type TinyPrmFiles } from '../../src/real/fixtures.ts';
 import { HfTokenizer } from '../../src/real/hf_tokenizer.ts';
-import { OnnxPrmVerifier, templateFn, type OnnxPrmVerifierOptions } from '../../src/real/onnx_prm_verifier.ts';
+import { OnnxPrmVerifier, type OnnxPrmVerifierOptions } from '../../src/real/onnx_prm_verifier.ts';
+import { templateFn } from '../../src/real/prm_templates.ts';
 import type { TextProblem } from '../../src/real/problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pav-onnx-prm-'));

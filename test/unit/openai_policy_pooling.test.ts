@@ -4,7 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EndpointCallError } from '../../src/real/endpoints.ts';
-import { VllmPoolingVerifier, lastReward, plainInput, qwenPrmInput } from '../../src/real/vllm_pooling_verifier.ts';
+import { VllmPoolingVerifier, lastReward } from '../../src/real/vllm_pooling_verifier.ts';
+import { plainInput, qwenPrmInput } from '../../src/real/prm_templates.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
