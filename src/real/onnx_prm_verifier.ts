@@ -26,7 +26,11 @@ import { HfTokenizer } from './hf_tokenizer.ts';
 import type { TextProblem } from './problems.ts';
 import { templateFn, type PrmTemplate, type PrmTemplateFn } from './prm_templates.ts';
 import { problemTextLookup } from './problems.ts';
-import { prefixList } from '../search/prefixes.ts';
+import { prefixList, type PrefixList } from '../search/prefixes.ts';
+import { encodeError, encodePrmText, isEncodeFailure, renderPrmInput, type EncodedPrefix, type PrmEncodingSettings } from './prm_encoding.ts';
+import { PrmTokenizerPool } from './tokenizer_pool.ts';
+import type { TokenizeWorkerConfig } from './tokenize_worker.ts';
+import { availableParallelism } from 'node:os';
 import { int64Words, LOW_WORD } from '../verifier/int64.ts';
 
 /** How the model's per-token logits turn into P(step is good) at a tag position. */
@@ -84,17 +88,13 @@ export interface OnnxPrmVerifierOptions {
   outputName?: string;
   /** A pool already serving this model (it is not closed by close()). */
   pool?: VerifierPool;
+  /**
+   * Threads that render and tokenize prefixes (0: the main thread). Default: up to 4 of the cores the
+   * verifier workers leave, 0 on a machine with no spare core or with a template function (which
+   * cannot cross threads).
+   */
+  tokenizerWorkers?: number;
   name?: string;
-}
-
-/** One rendered, tokenized prefix. */
-export interface EncodedPrefix {
-  /** Token ids fed to the model (after truncation). */
-  ids: Int32Array;
-  /** Position in `ids` of each step's tag, per step; -1 where truncation cut it. */
-  tagPositions: Int32Array;
-  /** Tokens dropped from the left by truncation. */
-  truncated: number;
 }
 
 const DEFAULT_MAX_LENGTH = 4096;
@@ -131,8 +131,19 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
   private readonly problemText: (p: number) => string;
   private readonly opts: OnnxPrmVerifierOptions;
   private readonly ownsPool: boolean;
+  private readonly encoding: PrmEncodingSettings;
+  /** Tokenizer workers (undefined: prefixes are tokenized on the main thread). */
+  private readonly tokenizers: PrmTokenizerPool | undefined;
 
-  private constructor(o: OnnxPrmVerifierOptions, tok: HfTokenizer, tagId: number, head: ResolvedHead, pool: VerifierPool, columns: number) {
+  private constructor(
+    o: OnnxPrmVerifierOptions,
+    tok: HfTokenizer,
+    tagId: number,
+    head: ResolvedHead,
+    pool: VerifierPool,
+    columns: number,
+    tokenizers: PrmTokenizerPool | undefined,
+  ) {
     this.opts = o;
     this.name = o.name ?? `onnx-prm:${basename(o.modelPath)}`;
     this.tokenizer = tok;
@@ -146,6 +157,8 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     this.padMultiple = o.padMultiple ?? DEFAULT_PAD_MULTIPLE;
     this.template = templateFn(o.template);
     this.problemText = problemTextLookup(o.problems);
+    this.tokenizers = tokenizers;
+    this.encoding = { stepTag: this.stepTag, stepTagId: tagId, maxLength: this.maxLength, truncation: o.truncation ?? 'left', tokenizerPath: o.tokenizerPath };
   }
 
   /** Load the tokenizer, start the pool, and check the model's output against the head with one probe row. */
@@ -165,6 +178,11 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     if (!o.modelPath) throw new ConfigError('modelPath is required (the PRM exported to ONNX)');
     if (!o.tokenizerPath) throw new ConfigError('tokenizerPath is required (the model\'s tokenizer.json)');
     templateFn(o.template);
+    const fnTemplate = typeof o.template === 'function';
+    posInt(o.tokenizerWorkers, 'tokenizerWorkers', 0);
+    if (fnTemplate && (o.tokenizerWorkers ?? 0) > 0)
+      throw new ConfigError('tokenizerWorkers needs a template by name or spec: a template function cannot cross threads');
+    const tokenizerWorkers = o.tokenizerWorkers ?? (fnTemplate ? 0 : Math.max(0, Math.min(4, availableParallelism() - (o.workers ?? 1) - 1)));
     const tag = o.stepTag ?? '<extra_0>';
     if (tag === '') throw new ConfigError('stepTag must not be empty');
 
@@ -228,7 +246,18 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
         const top = Math.max(head.positive, head.negative);
         if (top >= C) throw new ConfigError(`head label token id ${top} is out of range: ${o.modelPath} output ${outputName} has ${C} columns per position (is it an LM head? use kind 'classification' for a label head)`);
       }
-      return new OnnxPrmVerifier(o, tok, tagId, head, pool, C);
+      const tokenizers =
+        tokenizerWorkers > 0
+          ? await PrmTokenizerPool.create(tokenizerWorkers, {
+              tokenizerPath: o.tokenizerPath,
+              template: o.template as TokenizeWorkerConfig['template'] ?? 'qwen-prm',
+              stepTag: tag,
+              stepTagId: tagId,
+              maxLength: o.maxLength ?? DEFAULT_MAX_LENGTH,
+              truncation: o.truncation ?? 'left',
+            })
+          : undefined;
+      return new OnnxPrmVerifier(o, tok, tagId, head, pool, C, tokenizers);
     } catch (e) {
       if (!o.pool) await pool.close({ drain: false });
       if (e instanceof ConfigError) throw e;
@@ -238,31 +267,19 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
 
   /** The text the model reads for a prefix (occurrences of the tag inside the problem or steps are removed). */
   input(problem: number, steps: readonly string[]): string {
-    const strip = (s: string) => (s.includes(this.stepTag) ? s.split(this.stepTag).join('') : s);
-    return this.template(strip(this.problemText(problem)), steps.map(strip), this.stepTag);
+    return renderPrmInput(this.template, this.stepTag, this.problemText(problem), steps);
   }
 
-  /** Tokenize a prefix and locate its step tags; truncate per the options. */
+  /** Tokenize a prefix on this thread and locate its step tags; truncate per the options. */
   encode(problem: number, steps: readonly string[]): EncodedPrefix {
-    const all = this.tokenizer.encode(this.input(problem, steps));
-    const tag = this.stepTagId;
-    const found: number[] = [];
-    for (let i = 0; i < all.length; i++) if (all[i] === tag) found.push(i);
-    if (found.length !== steps.length)
-      throw new BackendError(
-        `problem ${this.problemId(problem)}: the input has ${found.length} step tags (id ${tag}, ${JSON.stringify(this.stepTag)}) for ${steps.length} steps; ` +
-          `check stepTag/stepTagId and the template against ${this.opts.tokenizerPath}`,
-        false,
-      );
-    let cut = 0;
-    if (all.length > this.maxLength) {
-      if ((this.opts.truncation ?? 'left') === 'error')
-        throw new PavRangeError(`problem ${this.problemId(problem)}: ${all.length} tokens exceed maxLength ${this.maxLength} (truncation: 'error')`);
-      cut = all.length - this.maxLength;
-    }
-    const ids = Int32Array.from(cut ? all.slice(cut) : all);
-    const tagPositions = Int32Array.from(found, (p) => (p >= cut ? p - cut : -1));
-    return { ids, tagPositions, truncated: cut };
+    const e = encodePrmText(this.tokenizer, this.encoding, this.problemId(problem), this.input(problem, steps), steps.length);
+    if (isEncodeFailure(e)) throw encodeError(e);
+    return e;
+  }
+
+  /** Whether prefixes are tokenized in worker threads (and how many). */
+  get tokenizerWorkers(): number {
+    return this.tokenizers?.workers ?? 0;
   }
 
   /** Padded length of a sequence of `n` tokens. */
@@ -282,16 +299,11 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     const prefixes = prefixList(batch.prefixes);
     const values: Float64Array[] = new Array(m);
     const tokens = new Uint32Array(m);
-    const enc: (EncodedPrefix | undefined)[] = new Array(m);
+    const enc = await this.encodeAll(batch.problems, prefixes, values, batch.signal);
     const groups = new Map<number, number[]>();
     for (let i = 0; i < m; i++) {
-      const steps = prefixes.at(i);
-      if (steps.length === 0) {
-        values[i] = new Float64Array(0);
-        continue;
-      }
-      const e = this.encode(batch.problems[i], steps);
-      enc[i] = e;
+      const e = enc[i];
+      if (!e) continue;
       tokens[i] = e.ids.length;
       const L = this.paddedLength(e.ids.length);
       let g = groups.get(L);
@@ -327,6 +339,36 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     return { values, tokens };
   }
 
+  /**
+   * Every non-empty prefix encoded (in the tokenizer workers when there are any); an empty one gets
+   * no encoding and an empty row of `values`. The first failing prefix throws its typed error.
+   */
+  private async encodeAll(
+    problems: Uint32Array,
+    prefixes: PrefixList<string>,
+    values: Float64Array[],
+    signal: AbortSignal | undefined,
+  ): Promise<(EncodedPrefix | undefined)[]> {
+    const m = problems.length;
+    const out: (EncodedPrefix | undefined)[] = new Array(m);
+    const todo: number[] = [];
+    for (let i = 0; i < m; i++) {
+      if (prefixes.lengthOf(i) === 0) values[i] = new Float64Array(0);
+      else todo.push(i);
+    }
+    if (!this.tokenizers) {
+      for (const i of todo) out[i] = this.encode(problems[i], prefixes.at(i));
+      return out;
+    }
+    const items = todo.map((i) => ({ problem: this.problemText(problems[i]), problemId: this.problemId(problems[i]), steps: prefixes.at(i) }));
+    const encoded = await this.tokenizers.encode(items, signal);
+    encoded.forEach((e, j) => {
+      if (isEncodeFailure(e)) throw encodeError(e);
+      out[todo[j]] = e;
+    });
+    return out;
+  }
+
   async scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
     const { values: per, tokens } = await this.stepValues(batch);
     const empty = this.opts.emptyPrefixValue ?? 0.5;
@@ -337,6 +379,7 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
   }
 
   async close(): Promise<void> {
+    await this.tokenizers?.close();
     if (this.ownsPool) await this.pool.close();
   }
 

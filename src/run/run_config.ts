@@ -72,6 +72,7 @@ export const onnxPrmVerifierSchema = z
     emptyPrefixValue: z.number().min(0).max(1).default(0.5),
     workers: z.number().int().min(1).max(64).default(1),
     intraOpThreads: z.number().int().min(1).optional(),
+    tokenizerWorkers: z.number().int().min(0).max(64).optional().describe('threads that tokenize prefixes (0: the main thread; default: up to 4 spare cores)'),
     maxBatchRows: z.number().int().min(1).default(64),
     executionProviders: z.array(z.string().min(1)).min(1).default(['cpu']),
     inputNames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),

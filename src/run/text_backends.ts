@@ -77,6 +77,7 @@ export async function createTextBackends(config: OpenAIBackendConfig, opts: Text
       emptyPrefixValue: v.emptyPrefixValue,
       workers: v.workers,
       intraOpThreads: v.intraOpThreads,
+      tokenizerWorkers: v.tokenizerWorkers,
       maxBatchRows: v.maxBatchRows,
       executionProviders: v.executionProviders,
       inputNames: v.inputNames,

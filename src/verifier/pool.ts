@@ -1,11 +1,10 @@
 // A pool of onnxruntime worker threads (piscina) behind a dynamic batcher: concurrent scoring calls from
 // many searches are coalesced into large batches, run one session per worker, and split back.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
+import { workerEntry } from './worker_entry.ts';
 import { DynamicBatcher, type BatcherStats, type RunOptions } from './batcher.ts';
 import type { InitResult, WorkerConfig, WorkerTask } from './onnx_worker.ts';
 
@@ -70,16 +69,6 @@ export interface VerifierPool {
 
 const warned = new Set<string>();
 
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    // Source checkout: run the TypeScript worker under tsx's loader (resolved from here, not the cwd).
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { filename: new URL('./onnx_worker.ts', import.meta.url).href, execArgv: ['--import', tsx] };
-  }
-  return { filename: new URL('./onnx_worker.js', import.meta.url).href, execArgv: [] };
-}
-
 export async function createVerifierPool(options: VerifierPoolOptions): Promise<VerifierPool> {
   const cores = availableParallelism();
   const workers = options.workers ?? cores;
@@ -108,7 +97,7 @@ export async function createVerifierPool(options: VerifierPoolOptions): Promise<
     outputColumns: cols ? [...cols] : undefined,
   };
 
-  const { filename, execArgv } = workerEntry();
+  const { filename, execArgv } = workerEntry(import.meta.url, 'onnx_worker');
   const piscina = new Piscina({
     filename,
     execArgv,

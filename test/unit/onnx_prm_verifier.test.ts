@@ -265,3 +265,44 @@ describe('typed errors', () => {
     }
   });
 });
+
+describe('tokenizer workers', () => {
+  it('encode in worker threads exactly as the main thread does (values, tokens, truncation)', async () => {
+    const batch = { problems: Uint32Array.from(prefixes, (x) => x[0]), prefixes: [...prefixes.map((x) => x[1]), []] };
+    batch.problems = Uint32Array.from([...batch.problems, 0]);
+    for (const extra of [{}, { maxLength: 24 }, { template: 'plain' as const }, { template: { prefix: 'Q: {problem}\n', step: '{index}) {step}{tag}', separator: '\n' } }]) {
+      const main = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 0, ...extra }));
+      const threaded = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 2, ...extra }));
+      try {
+        expect(main.tokenizerWorkers).toBe(0);
+        expect(threaded.tokenizerWorkers).toBe(2);
+        const a = await main.stepValues(batch);
+        const b = await threaded.stepValues(batch);
+        expect(b.tokens).toEqual(a.tokens);
+        expect(b.values).toEqual(a.values);
+      } finally {
+        await main.close();
+        await threaded.close();
+      }
+    }
+  });
+
+  it('failures in a worker are the same typed errors; a template function cannot use workers', async () => {
+    const w = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 1, maxLength: 16, truncation: 'error' }));
+    try {
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(2), prefixes: [prefixes[3][1]] })).rejects.toThrow(PavRangeError);
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(2), prefixes: [prefixes[3][1]] })).rejects.toThrow(/problem p2: \d+ tokens exceed maxLength 16/);
+    } finally {
+      await w.close();
+    }
+    const hidden = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 1, template: { prefix: '{problem}\n', step: '{step}{tag}{tag}' } }));
+    try {
+      await expect(hidden.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a', 'b']] })).rejects.toThrow(/problem p0: the input has 4 step tags .* for 2 steps/);
+      await expect(hidden.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a', 'b']] })).rejects.toThrow(BackendError);
+    } finally {
+      await hidden.close();
+    }
+    await expect(OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 1, template: (p, steps) => p + steps.join('') }))).rejects.toThrow(/template function cannot cross threads/);
+    await expect(OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: -1 }))).rejects.toThrow(/tokenizerWorkers must be an integer >= 0/);
+  });
+});
