@@ -80,6 +80,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
       s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], parent: null, group: g, finished: false, keyLo: rootKey[0], keyHi: rootKey[1] });
   });
 
+  let rewardBuffer: Float64Array | undefined;
   const pastDeadline = () => ctx.deadline !== undefined && performance.now() >= ctx.deadline;
   for (let depth = 0; depth < config.maxSteps; depth++) {
     const active = states.filter((s) => s.live.length > 0 && s.done.length < capacity);
@@ -182,6 +183,8 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
           parentQ[r] = parents[r].q;
           parentMu[r] = parents[r].mu;
         }
+        // One reward buffer per cohort, reused every round: a fresh output costs more than the op.
+        if (!rewardBuffer || rewardBuffer.length < nChildren) rewardBuffer = new Float64Array(nChildren);
         scores = effectiveRewards({
           q: base.values,
           parentIndex,
@@ -189,6 +192,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
           alpha: config.alpha,
           K: config.proverK,
           ...(prov ? { proverChild: prov.values, proverParent: parentMu } : {}),
+          out: rewardBuffer.subarray(0, nChildren),
         });
       }
       const offsets = new Uint32Array(active.length + 1);
