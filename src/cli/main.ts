@@ -66,6 +66,10 @@ function withRunOptions(cmd: Command): Command {
     .option('--expansions <C>', 'next steps sampled per beam' + d(defaults.search.expansions), int('--expansions'))
     .option('--alpha <x>', 'weight of the prover advantage' + d(defaults.search.alpha), float('--alpha'))
     .option('--prover-k <K>', 'Best-of-K prover' + d(defaults.search.proverK), int('--prover-k'))
+    .option('--prover <kind>', 'a separate prover verifier for PAV: oracle | noisy | learned (default: Best-of-K of the verifier)')
+    .option('--prover-gamma <x>', 'prover policy mu_gamma (default: 10)', float('--prover-gamma'))
+    .option('--prover-noise <sigma>', 'logit noise of a noisy prover (default: 1)', float('--prover-noise'))
+    .option('--prover-model <file>', 'ONNX model of a learned prover')
     .option('--dvts-width <n>', 'candidates per DVTS subtree' + d(defaults.search.dvtsWidth), int('--dvts-width'))
     .option('--selection <s>', 'best-of-n selection: max | weighted | majority' + d(defaults.search.selection))
     .option('--rerank-aggregate <a>', 'PAV rerank aggregation: last | min | prod | mean' + d(defaults.search.rerankAggregate))
@@ -89,6 +93,7 @@ function withRunOptions(cmd: Command): Command {
 type RunFlags = {
   config?: string; problems?: number; suiteSeed?: number; gamma?: number; verifier?: string; noise?: number; model?: string;
   workers?: number; methods?: string[]; budgets?: number[]; expansions?: number; alpha?: number; proverK?: number;
+  prover?: string; proverGamma?: number; proverNoise?: number; proverModel?: string;
   dvtsWidth?: number; selection?: string; rerankAggregate?: string; dedupe?: boolean; maxSteps?: number; seed?: number;
   window?: number; lanes?: number; policyParams?: number; verifierParams?: number; out?: string; trace?: boolean;
   problemsFile?: string; policyUrl?: string[]; policyModel?: string; prmOnnx?: string; tokenizer?: string;
@@ -113,6 +118,9 @@ export function resolveRunConfig(flags: RunFlags): RunConfig {
     benchmark: { problems: flags.problems, seed: flags.suiteSeed },
     policy: { gamma: flags.gamma },
     verifier: { kind: flags.verifier, noise: flags.noise, model: flags.model, workers: flags.workers },
+    prover: [flags.prover, flags.proverGamma, flags.proverNoise, flags.proverModel].some((v) => v !== undefined)
+      ? { kind: flags.prover, gamma: flags.proverGamma, noise: flags.proverNoise, model: flags.proverModel }
+      : undefined,
     methods: flags.methods,
     budgets: flags.budgets,
     search: {
@@ -211,15 +219,21 @@ export function buildProgram(): Command {
   withRunOptions(
     program
       .command('study')
-      .description('sweep the prover K and alpha of beam (PAV) as the paper did, and report which wins'),
+      .description('sweep the prover (Best-of-K, or separate provers with --prover) and alpha of beam (PAV), and report which wins'),
   )
-    .option('--ks <list>', 'prover K values' + d(DEFAULT_STUDY.ks), intList('--ks'))
+    .option('--ks <list>', 'Best-of-K prover K values' + d(DEFAULT_STUDY.ks), intList('--ks'))
+    .option('--prover-gammas <list>', 'with --prover oracle|noisy: the separate prover policies mu_gamma to sweep (rows instead of K)', (v: string) => list(v).map(float('--prover-gammas')))
     .option('--alphas <list>', 'alpha values (0 = PRM)' + d(DEFAULT_STUDY.alphas), (v: string) => list(v).map(float('--alphas')))
     .option('--study-budgets <list>', 'beam widths' + d(DEFAULT_STUDY.budgets), intList('--study-budgets'))
-    .action(async (flags: RunFlags & { ks?: number[]; alphas?: number[]; studyBudgets?: number[] }) => {
+    .action(async (flags: RunFlags & { ks?: number[]; proverGammas?: number[]; alphas?: number[]; studyBudgets?: number[] }) => {
       const config = resolveRunConfig({ ...flags, problems: flags.problems ?? 200 });
       if (config.backend?.kind === 'openai') throw new ConfigError('`study` runs the embedded benchmark only; real models run with `pavsearch run`');
-      const study = { ks: flags.ks ?? DEFAULT_STUDY.ks, alphas: flags.alphas ?? DEFAULT_STUDY.alphas, budgets: flags.studyBudgets ?? DEFAULT_STUDY.budgets };
+      const study = {
+        ks: flags.ks ?? DEFAULT_STUDY.ks,
+        proverGammas: flags.proverGammas,
+        alphas: flags.alphas ?? DEFAULT_STUDY.alphas,
+        budgets: flags.studyBudgets ?? DEFAULT_STUDY.budgets,
+      };
       const result = await runStudy(config, study);
       console.log(formatStudy(result, study));
     });

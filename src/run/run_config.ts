@@ -146,6 +146,17 @@ export const runConfigSchema = z
       })
       .strict()
       .prefault({}),
+    prover: z
+      .object({
+        kind: z.enum(['oracle', 'noisy', 'learned']).describe('a separate prover verifier for PAV scores (absent: Best-of-K of the verifier)'),
+        gamma: z.number().positive().finite().default(10).describe('prover policy mu_gamma whose Q it reports (oracle, noisy)'),
+        noise: z.number().min(0).finite().default(1).describe('logit-space noise of a noisy prover'),
+        seed: z.number().int().min(0).max(0xffffffff).default(7).describe("noise seed of a noisy prover (the verifier's is 0)"),
+        model: z.string().optional().describe('ONNX file of a learned prover (fitted on mu_gamma data)'),
+      })
+      .strict()
+      .optional()
+      .describe('embedded benchmark only'),
     methods: z.array(z.enum(METHODS)).min(1).default(['best-of-n/orm', 'beam/prm', 'beam/pav', 'dvts/pav', 'pav-rerank/pav']),
     budgets: z.array(z.number().int().min(1).max(1 << 16)).min(1).default([2, 4, 8, 16, 32, 64, 128]),
     search: z
@@ -218,6 +229,8 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 export function parseRunConfig(input: unknown, where = 'run config'): RunConfig {
   const r = runConfigSchema.safeParse(input ?? {});
   if (!r.success) throw new ConfigError(`invalid ${where}:\n${z.prettifyError(r.error)}`);
+  if (r.data.prover && r.data.backend?.kind === 'openai')
+    throw new ConfigError(`invalid ${where}: prover (a separate prover verifier) applies to the embedded benchmark only, not to backend kind openai`);
   return r.data;
 }
 

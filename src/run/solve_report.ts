@@ -1,5 +1,6 @@
 // `pavsearch search`: solve one problem and describe the chosen trace step by step (Q^pi, the
-// Best-of-K prover's advantage A^mu, and the PAV score Q + alpha A), for any backends.
+// prover's advantage A^mu, and the PAV score Q + alpha A), for any backends. The prover is the
+// separate prover verifier when the backends have one, else Best-of-K of the verifier.
 import { bokTransform } from '../ops/advantages.ts';
 import { solve } from '../search/engine.ts';
 import type { SearchConfig } from '../search/config.ts';
@@ -16,16 +17,21 @@ export async function solveAndDescribe<S>(
   opts: { deadlineMs?: number } = {},
 ): Promise<string> {
   const r = await solve(backends, search, problem, { deadlineMs: opts.deadlineMs });
-  const { task, verifier } = backends;
+  const { task, verifier, prover } = backends;
   const stepSearch = search.algorithm === 'beam' || search.algorithm === 'dvts';
-  const lines = [`${search.algorithm}${stepSearch ? ` (${search.score})` : ''}, N=${search.budget}, verifier ${verifier.name}: status ${r.status}`];
+  const lines = [
+    `${search.algorithm}${stepSearch ? ` (${search.score})` : ''}, N=${search.budget}, verifier ${verifier.name}${prover ? `, prover ${prover.name}` : ''}: status ${r.status}`,
+  ];
   if (!r.trace) return [...lines, `no trace: ${r.error ?? 'nothing finished'}`].join('\n');
   lines.push(`trace: ${task.render(problem, r.trace)}`, `answer: ${r.answer ?? '-'}  ->  ${r.correct ? 'correct' : 'wrong'}`);
   if (r.stepValues && r.stepValues.length === r.trace.length) {
-    // Q of the bare problem, then after each step; the prover's values are their Best-of-K transform.
+    // Q of the bare problem, then after each step; mu the same from the prover.
     const root = (await verifier.scorePrefixes({ problems: Uint32Array.of(problem), prefixes: [[]] })).values[0];
     const q = Float64Array.from([root, ...r.stepValues]);
-    const mu = bokTransform(q, search.proverK);
+    const trace = r.trace;
+    const mu = prover
+      ? (await prover.scorePrefixes({ problems: new Uint32Array(trace.length + 1).fill(problem), prefixes: Array.from({ length: trace.length + 1 }, (_, h) => trace.slice(0, h)) })).values
+      : bokTransform(q, search.proverK);
     const rows = r.trace.map((step, h) => {
       const adv = mu[h + 1] - mu[h];
       const text = (task.renderStep ? task.renderStep(problem, step) : String(step)).replace(/\s+/g, ' ');
@@ -37,7 +43,8 @@ export async function solveAndDescribe<S>(
         (q[h + 1] + search.alpha * adv).toFixed(4),
       ];
     });
-    lines.push(formatTable(['step', 'text', 'Q^pi', `A^mu (BoK ${search.proverK})`, `Q + ${search.alpha} A`], rows));
+    const muName = prover ? prover.name : `BoK ${search.proverK}`;
+    lines.push(formatTable(['step', 'text', 'Q^pi', `A^mu (${muName})`, `Q + ${search.alpha} A`], rows));
   }
   const c = r.compute;
   lines.push(`compute: ${c.policySamples} step samples, ${c.policyTokens} policy tokens, ${c.verifierCalls} verifier calls, ${c.verifierTokens} verifier tokens`);

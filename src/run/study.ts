@@ -1,19 +1,25 @@
-// The prover study the paper ran (section 4, App. D): beam search with PAV over a grid of the
-// Best-of-K prover's K and the advantage weight alpha, at a few budgets, against PRM (alpha = 0).
-// It reports which setting wins on the embedded benchmark, whatever that turns out to be.
+// The prover study the paper ran (section 4, App. D): beam search with PAV over a grid of provers and
+// the advantage weight alpha, at a few budgets, against PRM (alpha = 0). The provers are Best-of-K of
+// the verifier (rows K) or, with a `prover` section, a separate prover verifier of each policy
+// mu_gamma (rows gamma). It reports which setting wins on the embedded benchmark, whatever that is.
+import { ConfigError } from '../errors.ts';
 import { runSearchBatch } from '../search/engine.ts';
 import type { RunConfig } from './run_config.ts';
 import { createToyBackends } from './toy_backends.ts';
 import { formatTable } from './table.ts';
 
 export interface StudyOptions {
+  /** Best-of-K rows (without a separate prover). */
   ks: number[];
+  /** Separate-prover rows: the prover policy's gamma (with a `prover` section; default its gamma). */
+  proverGammas?: number[];
   alphas: number[];
   budgets: number[];
 }
 
 export interface StudyCell {
-  K: number;
+  /** The row: K of the Best-of-K prover, or gamma of the separate prover. */
+  prover: number;
   alpha: number;
   budget: number;
   accuracy: number;
@@ -21,36 +27,47 @@ export interface StudyCell {
 }
 
 export interface StudyResult {
+  /** 'K' (Best-of-K of the verifier) or 'gamma' (a separate prover verifier of mu_gamma). */
+  rowKind: 'K' | 'gamma';
+  rows: number[];
   cells: StudyCell[];
-  /** Best (K, alpha) per budget by accuracy; ties go to the smaller alpha, then smaller K. */
-  best: { budget: number; K: number; alpha: number; accuracy: number; prmAccuracy: number }[];
+  /** Best (row, alpha) per budget by accuracy; ties go to the smaller alpha, then the smaller row. */
+  best: { budget: number; prover: number; alpha: number; accuracy: number; prmAccuracy: number }[];
   problems: number;
+  /** The separate prover's kind, when there is one. */
+  proverKind?: string;
 }
 
 export const DEFAULT_STUDY: StudyOptions = { ks: [1, 2, 4, 8, 16, 32], alphas: [0, 0.2, 0.5, 1, 2, 5], budgets: [2, 4, 8] };
 
 export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: (c: StudyCell) => void): Promise<StudyResult> {
-  const backends = await createToyBackends(config);
-  const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);
+  const separate = config.prover;
+  if (study.proverGammas && !separate) throw new ConfigError('--prover-gammas sweeps a separate prover: give --prover oracle|noisy (or a prover section)');
+  if (study.proverGammas && separate?.kind === 'learned') throw new ConfigError('--prover-gammas needs an oracle or noisy prover: a learned prover has the gamma it was fitted on');
+  const rows = separate ? (study.proverGammas ?? [separate.gamma]) : study.ks;
   const cells: StudyCell[] = [];
-  try {
-    for (const budget of study.budgets)
-      for (const K of study.ks)
+  let problems = 0;
+  for (const row of rows) {
+    const backends = await createToyBackends(separate ? { ...config, prover: { ...separate, gamma: row } } : { ...config, prover: undefined });
+    problems = backends.task.problemCount;
+    const ids = Array.from({ length: problems }, (_, i) => i);
+    try {
+      for (const budget of study.budgets)
         for (const alpha of study.alphas) {
-          // alpha = 0 is PRM whatever K is: run it once per budget.
-          if (alpha === 0 && K !== study.ks[0]) {
-            const prm = cells.find((c) => c.budget === budget && c.alpha === 0)!;
-            cells.push({ ...prm, K });
+          // alpha = 0 is PRM whatever the prover is: run it once per budget.
+          const prm = alpha === 0 ? cells.find((c) => c.budget === budget && c.alpha === 0) : undefined;
+          if (prm) {
+            cells.push({ ...prm, prover: row });
             continue;
           }
           const rs = await runSearchBatch(
             backends,
-            { ...config.search, algorithm: 'beam', score: 'pav', budget, alpha, proverK: K },
-            problems,
+            { ...config.search, algorithm: 'beam', score: 'pav', budget, alpha, ...(separate ? {} : { proverK: row }) },
+            ids,
             { window: config.engine.window, lanes: config.engine.lanes },
           );
           const cell = {
-            K,
+            prover: row,
             alpha,
             budget,
             accuracy: rs.filter((r) => r.correct).length / rs.length,
@@ -59,27 +76,29 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
           cells.push(cell);
           onCell?.(cell);
         }
-  } finally {
-    await backends.close();
+    } finally {
+      await backends.close();
+    }
   }
   const best = study.budgets.map((budget) => {
     const at = cells.filter((c) => c.budget === budget);
-    const top = [...at].sort((a, b) => b.accuracy - a.accuracy || a.alpha - b.alpha || a.K - b.K)[0];
+    const top = [...at].sort((a, b) => b.accuracy - a.accuracy || a.alpha - b.alpha || a.prover - b.prover)[0];
     const prm = at.find((c) => c.alpha === 0);
-    return { budget, K: top.K, alpha: top.alpha, accuracy: top.accuracy, prmAccuracy: prm ? prm.accuracy : Number.NaN };
+    return { budget, prover: top.prover, alpha: top.alpha, accuracy: top.accuracy, prmAccuracy: prm ? prm.accuracy : Number.NaN };
   });
-  return { cells, best, problems: problems.length };
+  return { rowKind: separate ? 'gamma' : 'K', rows, cells, best, problems, ...(separate ? { proverKind: separate.kind } : {}) };
 }
 
 export function formatStudy(r: StudyResult, study: StudyOptions): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const rowName = r.rowKind === 'K' ? 'K (Best-of-K prover)' : `gamma (${r.proverKind} prover of mu_gamma)`;
   const parts: string[] = [];
   for (const budget of study.budgets) {
     parts.push(
-      `beam (PAV) accuracy at N=${budget}, rows K, columns alpha (alpha = 0 is PRM):\n` +
+      `beam (PAV) accuracy at N=${budget}, rows ${rowName}, columns alpha (alpha = 0 is PRM):\n` +
         formatTable(
-          ['K \\ alpha', ...study.alphas.map(String)],
-          study.ks.map((K) => [String(K), ...study.alphas.map((a) => pct(r.cells.find((c) => c.budget === budget && c.K === K && c.alpha === a)!.accuracy))]),
+          [`${r.rowKind} \\ alpha`, ...study.alphas.map(String)],
+          r.rows.map((row) => [String(row), ...study.alphas.map((a) => pct(r.cells.find((c) => c.budget === budget && c.prover === row && c.alpha === a)!.accuracy))]),
         ),
     );
   }
@@ -88,7 +107,7 @@ export function formatStudy(r: StudyResult, study: StudyOptions): string {
       .map((b) =>
         b.alpha === 0
           ? `N=${b.budget}: no PAV setting beats PRM (${pct(b.prmAccuracy)}) on ${r.problems} problems`
-          : `N=${b.budget}: best K=${b.K}, alpha=${b.alpha}: ${pct(b.accuracy)} vs PRM ${pct(b.prmAccuracy)} (${r.problems} problems; one standard error is about ${pct(Math.sqrt((b.accuracy * (1 - b.accuracy)) / r.problems))})`,
+          : `N=${b.budget}: best ${r.rowKind}=${b.prover}, alpha=${b.alpha}: ${pct(b.accuracy)} vs PRM ${pct(b.prmAccuracy)} (${r.problems} problems; one standard error is about ${pct(Math.sqrt((b.accuracy * (1 - b.accuracy)) / r.problems))})`,
       )
       .join('\n'),
   );

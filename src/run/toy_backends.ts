@@ -12,33 +12,56 @@ export interface ToyBackends extends Backends<number> {
   close(): Promise<void>;
 }
 
-export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'policy' | 'verifier'>): Promise<ToyBackends> {
+export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'policy' | 'verifier' | 'prover'>): Promise<ToyBackends> {
   const table = new ProblemTable(generateSuite({ size: config.benchmark.problems, seed: config.benchmark.seed }));
   const policy = new ToyPolicy(table, { gamma: config.policy.gamma });
   // The verifier estimates Q of the base policy (the PRM the paper trains for pi).
-  const gamma = config.policy.gamma;
-  let verifier: VerifierBackend<number> & { close?(): Promise<void> };
-  switch (config.verifier.kind) {
-    case 'oracle':
-      verifier = new OracleVerifier(table, { gamma });
-      break;
-    case 'noisy':
-      verifier = new NoisyVerifier(table, { gamma, sigma: config.verifier.noise });
-      break;
-    case 'learned': {
-      if (!config.verifier.model) throw new ConfigError('verifier.kind "learned" needs verifier.model (--model <file.onnx>); make one with `pavsearch collect` and `pavsearch fit`');
-      const { LearnedVerifier } = await import('../toy/learned.ts');
-      verifier = await LearnedVerifier.create(table, { modelPath: config.verifier.model, workers: config.verifier.workers });
-      break;
-    }
+  const v = config.verifier;
+  const verifier = await toyVerifier(table, { kind: v.kind, gamma: config.policy.gamma, noise: v.noise, seed: 0, model: v.model, workers: v.workers }, 'verifier');
+  // A separate prover estimates Q of mu_gamma' (PAV's A^mu); without one, PAV uses Best-of-K of the verifier.
+  const pr = config.prover;
+  let prover: ClosableVerifier | undefined;
+  try {
+    if (pr) prover = await toyVerifier(table, { kind: pr.kind, gamma: pr.gamma, noise: pr.noise, seed: pr.seed, model: pr.model, workers: v.workers }, 'prover');
+  } catch (e) {
+    await verifier.close?.();
+    throw e;
   }
   return {
     table,
     policy,
     verifier,
+    ...(prover ? { prover } : {}),
     task: new ToyTask(table),
     close: async () => {
       await verifier.close?.();
+      await prover?.close?.();
     },
   };
+}
+
+type ClosableVerifier = VerifierBackend<number> & { close?(): Promise<void> };
+
+interface ToyVerifierSpec {
+  kind: 'oracle' | 'noisy' | 'learned';
+  gamma: number;
+  noise: number;
+  seed: number;
+  model?: string;
+  workers: number;
+}
+
+async function toyVerifier(table: ProblemTable, o: ToyVerifierSpec, what: 'verifier' | 'prover'): Promise<ClosableVerifier> {
+  switch (o.kind) {
+    case 'oracle':
+      return new OracleVerifier(table, { gamma: o.gamma });
+    case 'noisy':
+      return new NoisyVerifier(table, { gamma: o.gamma, sigma: o.noise, seed: o.seed });
+    case 'learned': {
+      const flag = what === 'verifier' ? '--model' : '--prover-model';
+      if (!o.model) throw new ConfigError(`${what}.kind "learned" needs ${what}.model (${flag} <file.onnx>); make one with \`pavsearch collect\` and \`pavsearch fit\``);
+      const { LearnedVerifier } = await import('../toy/learned.ts');
+      return LearnedVerifier.create(table, { modelPath: o.model, workers: o.workers });
+    }
+  }
 }
