@@ -44,11 +44,14 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
   const separate = config.prover;
   if (study.proverGammas && !separate) throw new ConfigError('--prover-gammas sweeps a separate prover: give --prover oracle|noisy (or a prover section)');
   if (study.proverGammas && separate?.kind === 'learned') throw new ConfigError('--prover-gammas needs an oracle or noisy prover: a learned prover has the gamma it was fitted on');
-  const rows = separate ? (study.proverGammas ?? [separate.gamma]) : study.ks;
+  // A learned prover's policy is the one its training data came from (in the model's metadata).
+  const learnedGamma =
+    separate?.kind === 'learned' && separate.model ? (await import('../toy/learned.ts')).readToyPrmMetadata(separate.model).prover.gamma : undefined;
+  const rows = separate ? (study.proverGammas ?? [learnedGamma ?? separate.gamma]) : study.ks;
   const cells: StudyCell[] = [];
   let problems = 0;
   for (const row of rows) {
-    const backends = await createToyBackends(separate ? { ...config, prover: { ...separate, gamma: row } } : { ...config, prover: undefined });
+    const backends = await createToyBackends(separate ? { ...config, prover: { ...separate, gamma: learnedGamma ?? row } } : { ...config, prover: undefined });
     problems = backends.task.problemCount;
     const ids = Array.from({ length: problems }, (_, i) => i);
     try {
