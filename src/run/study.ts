@@ -7,6 +7,7 @@ import { runSearchBatch } from '../search/engine.ts';
 import type { RunConfig } from './run_config.ts';
 import { createToyBackends } from './toy_backends.ts';
 import { formatTable } from './table.ts';
+import { meanAndSe } from './summary.ts';
 
 export interface StudyOptions {
   /** Best-of-K rows (without a separate prover). */
@@ -24,6 +25,8 @@ export interface StudyCell {
   budget: number;
   accuracy: number;
   policyTokens: number;
+  /** 1 where the problem was solved, by problem index (for paired comparisons). */
+  correct: Uint8Array;
 }
 
 export interface StudyResult {
@@ -32,7 +35,16 @@ export interface StudyResult {
   rows: number[];
   cells: StudyCell[];
   /** Best (row, alpha) per budget by accuracy; ties go to the smaller alpha, then the smaller row. */
-  best: { budget: number; prover: number; alpha: number; accuracy: number; prmAccuracy: number }[];
+  best: {
+    budget: number;
+    prover: number;
+    alpha: number;
+    accuracy: number;
+    prmAccuracy: number;
+    /** Best minus PRM, paired by problem, and its standard error. */
+    diff: number;
+    se: number;
+  }[];
   problems: number;
   /** The separate prover's kind, when there is one. */
   proverKind?: string;
@@ -75,6 +87,7 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
             budget,
             accuracy: rs.filter((r) => r.correct).length / rs.length,
             policyTokens: rs.reduce((a, r) => a + r.compute.policyTokens, 0) / rs.length,
+            correct: Uint8Array.from(rs, (r) => (r.correct ? 1 : 0)),
           };
           cells.push(cell);
           onCell?.(cell);
@@ -87,7 +100,8 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
     const at = cells.filter((c) => c.budget === budget);
     const top = [...at].sort((a, b) => b.accuracy - a.accuracy || a.alpha - b.alpha || a.prover - b.prover)[0];
     const prm = at.find((c) => c.alpha === 0);
-    return { budget, prover: top.prover, alpha: top.alpha, accuracy: top.accuracy, prmAccuracy: prm ? prm.accuracy : Number.NaN };
+    const paired = prm ? meanAndSe(Array.from(top.correct, (x, i) => x - prm.correct[i])) : { diff: Number.NaN, se: Number.NaN };
+    return { budget, prover: top.prover, alpha: top.alpha, accuracy: top.accuracy, prmAccuracy: prm ? prm.accuracy : Number.NaN, ...paired };
   });
   return { rowKind: separate ? 'gamma' : 'K', rows, cells, best, problems, ...(separate ? { proverKind: separate.kind } : {}) };
 }
@@ -110,7 +124,9 @@ export function formatStudy(r: StudyResult, study: StudyOptions): string {
       .map((b) =>
         b.alpha === 0
           ? `N=${b.budget}: no PAV setting beats PRM (${pct(b.prmAccuracy)}) on ${r.problems} problems`
-          : `N=${b.budget}: best ${r.rowKind}=${b.prover}, alpha=${b.alpha}: ${pct(b.accuracy)} vs PRM ${pct(b.prmAccuracy)} (${r.problems} problems; one standard error is about ${pct(Math.sqrt((b.accuracy * (1 - b.accuracy)) / r.problems))})`,
+          : `N=${b.budget}: best ${r.rowKind}=${b.prover}, alpha=${b.alpha}: ${pct(b.accuracy)} vs PRM ${pct(b.prmAccuracy)}, ` +
+            `${b.diff >= 0 ? '+' : ''}${(100 * b.diff).toFixed(1)} ± ${(100 * b.se).toFixed(1)} points paired by problem (${r.problems} problems; ` +
+            `the best of ${r.rows.length * (study.alphas.length - (study.alphas.includes(0) ? 1 : 0))} PAV settings, so read it as an upper estimate)`,
       )
       .join('\n'),
   );

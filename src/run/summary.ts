@@ -143,11 +143,16 @@ function compare(rows: readonly ResultRow[], a: string, b: string): Comparison |
       if (other !== undefined) d.push((r.correct === true ? 1 : 0) - (other ? 1 : 0));
     }
     if (d.length === 0) continue;
-    const mean = d.reduce((x, y) => x + y, 0) / d.length;
-    const variance = d.length > 1 ? d.reduce((x, y) => x + (y - mean) ** 2, 0) / (d.length - 1) : 0;
-    points.push({ budget, problems: d.length, diff: mean, se: Math.sqrt(variance / d.length) });
+    points.push({ budget, problems: d.length, ...meanAndSe(d) });
   }
   return points.length > 0 ? { a, b, label: `${labelOf(a)} - ${labelOf(b)}`, points } : null;
+}
+
+/** Mean of per-problem differences and its standard error (sample variance / n). */
+export function meanAndSe(d: readonly number[]): { diff: number; se: number } {
+  const mean = d.reduce((x, y) => x + y, 0) / d.length;
+  const variance = d.length > 1 ? d.reduce((x, y) => x + (y - mean) ** 2, 0) / (d.length - 1) : 0;
+  return { diff: mean, se: Math.sqrt(variance / d.length) };
 }
 
 /** One line per comparison: the paired differences and how many budgets are clear of 2 standard errors. */

@@ -33,6 +33,11 @@ describe('study', () => {
     const cell = r.cells.find((c) => c.prover === 4 && c.alpha === 1 && c.budget === 4)!;
     expect(cell.accuracy).toBe(await accuracyOf(base, { ...base.search, algorithm: 'beam', score: 'pav', budget: 4, alpha: 1, proverK: 4 }));
     expect(formatStudy(r, study)).toContain('rows K (Best-of-K prover)');
+    // The paired difference of the best setting is the difference of the accuracies, with an SE.
+    for (const b of r.best) {
+      expect(b.diff).toBeCloseTo(b.accuracy - b.prmAccuracy, 12);
+      if (b.alpha !== 0) expect(b.se).toBeGreaterThan(0);
+    }
   });
 
   it('separate-prover rows sweep the prover policy gamma', async () => {
