@@ -116,6 +116,10 @@ export const openaiBackendSchema = z
       })
       .strict(),
     verifier: z.discriminatedUnion('kind', [onnxPrmVerifierSchema, poolingVerifierSchema]),
+    prover: z
+      .discriminatedUnion('kind', [onnxPrmVerifierSchema, poolingVerifierSchema])
+      .optional()
+      .describe("a separate prover verifier for PAV scores (a PRM trained on a prover policy's rollouts); absent: Best-of-K of the verifier"),
     gradeTimeoutMs: z.number().int().min(1).default(1000).describe('time limit of one symbolic answer comparison'),
   })
   .strict();
@@ -230,7 +234,7 @@ export function parseRunConfig(input: unknown, where = 'run config'): RunConfig 
   const r = runConfigSchema.safeParse(input ?? {});
   if (!r.success) throw new ConfigError(`invalid ${where}:\n${z.prettifyError(r.error)}`);
   if (r.data.prover && r.data.backend?.kind === 'openai')
-    throw new ConfigError(`invalid ${where}: prover (a separate prover verifier) applies to the embedded benchmark only, not to backend kind openai`);
+    throw new ConfigError(`invalid ${where}: the top-level prover section is for the embedded benchmark; with backend kind openai put the prover verifier in backend.prover`);
   return r.data;
 }
 

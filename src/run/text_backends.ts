@@ -1,6 +1,7 @@
 // Backends of the main job on real models: problems from a JSONL file, the policy behind
 // OpenAI-compatible completion servers (vLLM, SGLang), and a process reward model scored either by
-// onnxruntime in the verifier pool (OnnxPrmVerifier) or by vLLM's pooling endpoint.
+// onnxruntime in the verifier pool (OnnxPrmVerifier) or by vLLM's pooling endpoint; optionally a
+// second one as PAV's separate prover.
 import { ConfigError } from '../errors.ts';
 import type { EndpointConfig, PoolOptions } from '../real/endpoints.ts';
 import { OnnxPrmVerifier } from '../real/onnx_prm_verifier.ts';
@@ -59,10 +60,34 @@ export async function createTextBackends(config: OpenAIBackendConfig, opts: Text
     retry: p.retry,
     onRetry: opts.onRetry,
   });
-  const v = config.verifier;
-  let verifier: VerifierBackend<string> & { close?(): Promise<void> };
-  if (v.kind === 'onnx-prm') {
-    verifier = await OnnxPrmVerifier.create({
+  const verifier = await textVerifier(config.verifier, problems, 'backend.verifier', opts);
+  let prover: ClosableVerifier | undefined;
+  try {
+    if (config.prover) prover = await textVerifier(config.prover, problems, 'backend.prover', opts);
+  } catch (e) {
+    await verifier.close?.();
+    throw e;
+  }
+  // The task joins steps as the policy does, so answers are extracted from the text the policy wrote.
+  const task = new TextTask(problems, { name: `text:${config.problemsFile}`, delimiter: p.delimiter, timeoutMs: config.gradeTimeoutMs });
+  return {
+    problems,
+    policy,
+    verifier,
+    ...(prover ? { prover } : {}),
+    task,
+    close: async () => {
+      await Promise.all([policy.close(), verifier.close?.(), prover?.close?.()]);
+    },
+  };
+}
+
+type ClosableVerifier = VerifierBackend<string> & { close?(): Promise<void> };
+
+/** A PRM as configured: onnxruntime in the verifier pool, or vLLM's pooling endpoint. */
+async function textVerifier(v: OpenAIBackendConfig['verifier'], problems: TextProblem[], where: string, opts: TextBackendOptions): Promise<ClosableVerifier> {
+  if (v.kind === 'onnx-prm')
+    return OnnxPrmVerifier.create({
       modelPath: v.modelPath,
       tokenizerPath: v.tokenizerPath,
       problems,
@@ -83,30 +108,17 @@ export async function createTextBackends(config: OpenAIBackendConfig, opts: Text
       inputNames: v.inputNames,
       outputName: v.outputName,
     });
-  } else {
-    verifier = new VllmPoolingVerifier({
-      model: v.model,
-      endpoints: endpointConfigs(v.endpoints, 'backend.verifier.endpoints', opts.env),
-      problems: problems.map((x) => x.problem),
-      stepTag: v.stepTag,
-      format: v.format,
-      rewardIndex: v.rewardIndex,
-      transform: v.transform,
-      emptyPrefixValue: v.emptyPrefixValue,
-      maxBatch: v.maxBatch,
-      retry: v.retry,
-      onRetry: opts.onRetry,
-    });
-  }
-  // The task joins steps as the policy does, so answers are extracted from the text the policy wrote.
-  const task = new TextTask(problems, { name: `text:${config.problemsFile}`, delimiter: p.delimiter, timeoutMs: config.gradeTimeoutMs });
-  return {
-    problems,
-    policy,
-    verifier,
-    task,
-    close: async () => {
-      await Promise.all([policy.close(), verifier.close?.()]);
-    },
-  };
+  return new VllmPoolingVerifier({
+    model: v.model,
+    endpoints: endpointConfigs(v.endpoints, `${where}.endpoints`, opts.env),
+    problems: problems.map((x) => x.problem),
+    stepTag: v.stepTag,
+    format: v.format,
+    rewardIndex: v.rewardIndex,
+    transform: v.transform,
+    emptyPrefixValue: v.emptyPrefixValue,
+    maxBatch: v.maxBatch,
+    retry: v.retry,
+    onRetry: opts.onRetry,
+  });
 }

@@ -132,6 +132,33 @@ describe('main job with a backend section', () => {
     }
   });
 
+  it('a separate prover verifier (backend.prover): PAV reads its values; both PRMs are charged', async () => {
+    const prover = await writeTinyPrm(join(dir, 'prover'), { seed: 11 });
+    const withProver = await createTextBackends(
+      parseRunConfig({ backend: { ...backend(), prover: { kind: 'onnx-prm', modelPath: prover.modelPath, tokenizerPath: prover.tokenizerPath, workers: 1, intraOpThreads: 1 } } }).backend as never,
+    );
+    const plain = await createTextBackends(parseRunConfig({ backend: backend() }).backend as never);
+    try {
+      expect(withProver.prover?.name).toBe('onnx-prm:prm.onnx');
+      const config = parseSearchConfig({ algorithm: 'beam', score: 'pav', budget: 2, alpha: 2 });
+      const ids = [0, 1, 3, 4];
+      const a = await runSearchBatch(withProver, config, ids);
+      const b = await runSearchBatch(plain, config, ids);
+      for (let i = 0; i < ids.length; i++) {
+        expect(a[i].status, a[i].error).toBe('ok');
+        // Root and every child scored by both the verifier and the prover.
+        expect(a[i].compute.verifierCalls).toBe(2 * (a[i].compute.policySamples + 1));
+        expect(b[i].compute.verifierCalls).toBe(b[i].compute.policySamples + 1);
+      }
+      const text = await solveAndDescribe(withProver, config, 0);
+      expect(text).toMatch(/prover onnx-prm:prm\.onnx/);
+      expect(text).toMatch(/A\^mu \(onnx-prm:prm\.onnx\)/);
+    } finally {
+      await withProver.close();
+      await plain.close();
+    }
+  });
+
   it('createTextBackends: the pooling verifier option and config errors that name the key', async () => {
     const b = await createTextBackends(parseRunConfig({ backend: { ...backend(), limit: 2, verifier: { kind: 'vllm-pooling', model: 'prm', endpoints: ['http://127.0.0.1:1'] } } }).backend as never);
     expect(b.task.problemCount).toBe(2);

@@ -64,6 +64,6 @@ describe('study', () => {
     expect(() => resolveRunConfig({ prover: 'exact' })).toThrow(/prover\.kind/);
     expect(() =>
       parseRunConfig({ prover: { kind: 'oracle' }, backend: { kind: 'openai', problemsFile: 'p.jsonl', policy: { endpoints: ['http://x/v1'], model: 'm' }, verifier: { kind: 'vllm-pooling', model: 'v', endpoints: ['http://y'] } } }),
-    ).toThrow(/applies to the embedded benchmark only/);
+    ).toThrow(/top-level prover section is for the embedded benchmark; with backend kind openai put the prover verifier in backend.prover/);
   });
 });
