@@ -21,7 +21,7 @@ const { values: a } = parseArgs({
     hidden: { type: 'string', default: '64' },
     layers: { type: 'string', default: '2' },
     vocab: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const W = Number(a.workers), SECONDS = Number(a.seconds), ROWS = Number(a.rows), T = Number(a.seq);
