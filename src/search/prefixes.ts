@@ -47,11 +47,6 @@ export class PrefixList<S> {
     return this.bases;
   }
 
-  /** Index into baseArrays of prefix i's shared part. */
-  baseIndex(i: number): number {
-    return this.baseOf ? this.baseOf[i] : i;
-  }
-
   /** The shared part of prefix i (the whole prefix when the list does not extend). */
   base(i: number): readonly S[] {
     return this.bases[this.baseOf ? this.baseOf[i] : i];

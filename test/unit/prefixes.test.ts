@@ -18,7 +18,7 @@ describe('PrefixList', () => {
     expect([list.stepAt(0, 0), list.stepAt(0, 2), list.stepAt(2, 0), list.stepAt(4, 1)]).toEqual([1, 7, 9, 11]);
     expect(list.last(3)).toBe(10);
     expect(list.base(1)).toBe(bases[0]);
-    expect(list.baseIndex(3)).toBe(2);
+    expect(list.base(3)).toBe(bases[2]);
     // Materialised prefixes are fresh arrays: mutating one leaves the shared base alone.
     (list.at(0) as number[]).push(99);
     expect(bases[0]).toEqual([1, 2]);
