@@ -96,6 +96,14 @@ export function describeRun(s: RunSummary, rows: readonly ResultRow[], manifest:
   );
   const search = get(cfg, 'search');
   if (isObj(search)) parts.push(`Search options: ${esc(describe(search))}.`);
+  // PAV's prover: a separate verifier when the run had one (toy section or backend.prover), else Best-of-K.
+  const prover = first(get(cfg, 'prover'), get(cfg, 'backend', 'prover'));
+  if (isObj(cfg) && s.methods.some((m) => m.method.endsWith('/pav')))
+    parts.push(
+      prover !== undefined
+        ? `PAV's advantages came from a separate prover verifier (${esc(describe(prover))}).`
+        : `PAV's advantages came from the Best-of-${esc(describe(get(cfg, 'search', 'proverK') ?? 4))} transform of the verifier.`,
+    );
   const facts: string[] = [];
   if (seed !== undefined) facts.push(`seed ${esc(describe(seed))}`);
   if (hash !== undefined) facts.push(`config hash <code>${esc(describe(hash))}</code>`);

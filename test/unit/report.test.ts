@@ -76,6 +76,11 @@ describe('report from synthetic rows (strong PAV)', () => {
     const header = text(doc(html).querySelector('p.run'));
     for (const s of ['planted-subsequence', 'gamma = 5', 'noisy', 'seed 0', 'abc123def4567890', '2025-01-02T03:04:05.000Z', 'pavsearch 0.1.0', 'node v20.20.2', 'linux x64, 2 CPUs', '40 problems', 'N = 2, 4, 8, 16, 32, 64, 128', `${rows.length} result rows, of which 2 failed`])
       expect(header).toContain(s);
+    expect(header).toContain("PAV's advantages came from the Best-of-4 transform of the verifier.");
+    // A separate prover is named instead.
+    const m = syntheticManifest({}, 40) as { config: Record<string, unknown> };
+    const withProver = buildReportHtml(summary, rows, { ...m, config: { ...m.config, prover: { kind: 'oracle', gamma: 10 } } });
+    expect(text(doc(withProver).querySelector('p.run'))).toContain("PAV's advantages came from a separate prover verifier (oracle (gamma 10)).");
   });
 
   it('the accuracy and policy-token tables hold the numbers of formatSummary', () => {
