@@ -59,6 +59,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--gamma <x>', 'base policy mu_gamma' + d(defaults.policy.gamma), float('--gamma'))
     .option('--verifier <kind>', 'oracle | noisy | learned' + d(defaults.verifier.kind))
     .option('--noise <sigma>', 'logit noise of the noisy verifier' + d(defaults.verifier.noise), float('--noise'))
+    .option('--noise-correlation <rho>', "correlation of a prefix's noise with its extension's" + d(defaults.verifier.noiseCorrelation), float('--noise-correlation'))
     .option('--model <file>', 'ONNX model of the learned verifier')
     .option('--workers <n>', 'verifier pool workers' + d(defaults.verifier.workers), int('--workers'))
     .option('--methods <list>', 'comma-separated methods' + d(defaults.methods), list)
@@ -69,6 +70,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--prover <kind>', 'a separate prover verifier for PAV: oracle | noisy | learned (default: Best-of-K of the verifier)')
     .option('--prover-gamma <x>', 'prover policy mu_gamma (default: 10)', float('--prover-gamma'))
     .option('--prover-noise <sigma>', 'logit noise of a noisy prover (default: 1)', float('--prover-noise'))
+    .option('--prover-noise-correlation <rho>', "a noisy prover's noise correlation along the prefix (default: 0)", float('--prover-noise-correlation'))
     .option('--prover-model <file>', 'ONNX model of a learned prover')
     .option('--dvts-width <n>', 'candidates per DVTS subtree' + d(defaults.search.dvtsWidth), int('--dvts-width'))
     .option('--selection <s>', 'best-of-n selection: max | weighted | majority' + d(defaults.search.selection))
@@ -93,7 +95,7 @@ function withRunOptions(cmd: Command): Command {
 type RunFlags = {
   config?: string; problems?: number; suiteSeed?: number; gamma?: number; verifier?: string; noise?: number; model?: string;
   workers?: number; methods?: string[]; budgets?: number[]; expansions?: number; alpha?: number; proverK?: number;
-  prover?: string; proverGamma?: number; proverNoise?: number; proverModel?: string;
+  prover?: string; proverGamma?: number; proverNoise?: number; proverNoiseCorrelation?: number; proverModel?: string; noiseCorrelation?: number;
   dvtsWidth?: number; selection?: string; rerankAggregate?: string; dedupe?: boolean; maxSteps?: number; seed?: number;
   window?: number; lanes?: number; policyParams?: number; verifierParams?: number; out?: string; trace?: boolean;
   problemsFile?: string; policyUrl?: string[]; policyModel?: string; prmOnnx?: string; tokenizer?: string;
@@ -117,9 +119,9 @@ export function resolveRunConfig(flags: RunFlags): RunConfig {
   const fromFlags = {
     benchmark: { problems: flags.problems, seed: flags.suiteSeed },
     policy: { gamma: flags.gamma },
-    verifier: { kind: flags.verifier, noise: flags.noise, model: flags.model, workers: flags.workers },
-    prover: [flags.prover, flags.proverGamma, flags.proverNoise, flags.proverModel].some((v) => v !== undefined)
-      ? { kind: flags.prover, gamma: flags.proverGamma, noise: flags.proverNoise, model: flags.proverModel }
+    verifier: { kind: flags.verifier, noise: flags.noise, noiseCorrelation: flags.noiseCorrelation, model: flags.model, workers: flags.workers },
+    prover: [flags.prover, flags.proverGamma, flags.proverNoise, flags.proverNoiseCorrelation, flags.proverModel].some((v) => v !== undefined)
+      ? { kind: flags.prover, gamma: flags.proverGamma, noise: flags.proverNoise, noiseCorrelation: flags.proverNoiseCorrelation, model: flags.proverModel }
       : undefined,
     methods: flags.methods,
     budgets: flags.budgets,

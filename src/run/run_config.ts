@@ -145,6 +145,7 @@ export const runConfigSchema = z
       .object({
         kind: z.enum(['oracle', 'noisy', 'learned']).default('noisy').describe('verifier of the toy'),
         noise: z.number().min(0).finite().default(1).describe('logit-space noise of the noisy verifier'),
+        noiseCorrelation: z.number().min(0).lt(1).default(0).describe("correlation of a prefix's noise with its extension's (0: independent)"),
         model: z.string().optional().describe('ONNX file of the learned verifier'),
         workers: z.number().int().min(1).max(64).default(2).describe('verifier pool workers (learned)'),
       })
@@ -155,6 +156,7 @@ export const runConfigSchema = z
         kind: z.enum(['oracle', 'noisy', 'learned']).describe('a separate prover verifier for PAV scores (absent: Best-of-K of the verifier)'),
         gamma: z.number().positive().finite().default(10).describe('prover policy mu_gamma whose Q it reports (oracle, noisy)'),
         noise: z.number().min(0).finite().default(1).describe('logit-space noise of a noisy prover'),
+        noiseCorrelation: z.number().min(0).lt(1).default(0).describe("correlation of a prefix's noise with its extension's (noisy)"),
         seed: z.number().int().min(0).max(0xffffffff).default(7).describe("noise seed of a noisy prover (the verifier's is 0)"),
         model: z.string().optional().describe('ONNX file of a learned prover (fitted on mu_gamma data)'),
       })

@@ -17,12 +17,21 @@ export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'p
   const policy = new ToyPolicy(table, { gamma: config.policy.gamma });
   // The verifier estimates Q of the base policy (the PRM the paper trains for pi).
   const v = config.verifier;
-  const verifier = await toyVerifier(table, { kind: v.kind, gamma: config.policy.gamma, noise: v.noise, seed: 0, model: v.model, workers: v.workers }, 'verifier');
+  const verifier = await toyVerifier(
+    table,
+    { kind: v.kind, gamma: config.policy.gamma, noise: v.noise, correlation: v.noiseCorrelation, seed: 0, model: v.model, workers: v.workers },
+    'verifier',
+  );
   // A separate prover estimates Q of mu_gamma' (PAV's A^mu); without one, PAV uses Best-of-K of the verifier.
   const pr = config.prover;
   let prover: ClosableVerifier | undefined;
   try {
-    if (pr) prover = await toyVerifier(table, { kind: pr.kind, gamma: pr.gamma, noise: pr.noise, seed: pr.seed, model: pr.model, workers: v.workers }, 'prover');
+    if (pr)
+      prover = await toyVerifier(
+        table,
+        { kind: pr.kind, gamma: pr.gamma, noise: pr.noise, correlation: pr.noiseCorrelation, seed: pr.seed, model: pr.model, workers: v.workers },
+        'prover',
+      );
   } catch (e) {
     await verifier.close?.();
     throw e;
@@ -46,6 +55,7 @@ interface ToyVerifierSpec {
   kind: 'oracle' | 'noisy' | 'learned';
   gamma: number;
   noise: number;
+  correlation: number;
   seed: number;
   model?: string;
   workers: number;
@@ -56,7 +66,7 @@ async function toyVerifier(table: ProblemTable, o: ToyVerifierSpec, what: 'verif
     case 'oracle':
       return new OracleVerifier(table, { gamma: o.gamma });
     case 'noisy':
-      return new NoisyVerifier(table, { gamma: o.gamma, sigma: o.noise, seed: o.seed });
+      return new NoisyVerifier(table, { gamma: o.gamma, sigma: o.noise, seed: o.seed, correlation: o.correlation });
     case 'learned': {
       const flag = what === 'verifier' ? '--model' : '--prover-model';
       if (!o.model) throw new ConfigError(`${what}.kind "learned" needs ${what}.model (${flag} <file.onnx>); make one with \`pavsearch collect\` and \`pavsearch fit\``);

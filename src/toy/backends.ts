@@ -155,12 +155,45 @@ function prefixNoiseAt(seed: number, problem: number, prefixes: PrefixList<numbe
 }
 
 /**
+ * Noise that drifts along the prefix: z_0 = e(empty), z_h = rho z_{h-1} + sqrt(1 - rho^2) e(prefix[0..h)),
+ * with e the per-prefix draw of prefixNoise, so z is standard normal at every length and a prefix's
+ * error carries over to its extensions with correlation rho, as a trained model's does. One pass: the
+ * hash lanes after t steps give e of the first t steps.
+ */
+function driftingNoiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i: number, rho: number): number {
+  let h0 = fmix32((seed ^ Math.imul(1, 0x9e3779b9)) >>> 0);
+  let h1 = fmix32((seed ^ Math.imul(2, 0x9e3779b9)) >>> 0);
+  h0 = fmix32((h0 ^ Math.imul(problem + 1, 0x85ebca6b)) >>> 0);
+  h1 = fmix32((h1 ^ Math.imul(problem + 1, 0x85ebca6b)) >>> 0);
+  const draw = (t: number) => {
+    const u1 = (fmix32((h0 ^ t) >>> 0) + 0.5) / 4294967296;
+    const u2 = (fmix32((h1 ^ t) >>> 0) + 0.5) / 4294967296;
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  };
+  const c = Math.sqrt(1 - rho * rho);
+  let z = draw(0);
+  const n = prefixes.lengthOf(i);
+  for (let t = 0; t < n; t++) {
+    const k = Math.imul(prefixes.stepAt(i, t) + 1, 0x9e3779b9);
+    h0 = fmix32((h0 + k) >>> 0);
+    h1 = fmix32((h1 + k) >>> 0);
+    z = rho * z + c * draw(t + 1);
+  }
+  return z;
+}
+
+/**
  * A standard normal draw that is a pure function of (seed, problem, prefix): a hash, not a stream, so
  * the same prefix always gets the same noise whatever else is scored with it (Box-Muller on two
  * independent 32-bit hash lanes).
  */
 export function prefixNoise(seed: number, problem: number, prefix: readonly number[]): number {
   return prefixNoiseAt(seed, problem, PrefixList.of([prefix]), 0);
+}
+
+/** The noise of a NoisyVerifier with `correlation` rho (see driftingNoiseAt). */
+export function driftingPrefixNoise(seed: number, problem: number, prefix: readonly number[], rho: number): number {
+  return driftingNoiseAt(seed, problem, PrefixList.of([prefix]), 0, rho);
 }
 
 export interface NoisyVerifierOptions extends OracleVerifierOptions {
@@ -170,6 +203,12 @@ export interface NoisyVerifierOptions extends OracleVerifierOptions {
   seed?: number;
   /** Values are clipped to [clip, 1 - clip] before the logit, so 0 and 1 move too (default 1e-4). */
   clip?: number;
+  /**
+   * Correlation in [0, 1) of the noise of a prefix and of its one-step extension (default 0: every
+   * prefix's noise is independent). A trained verifier's errors drift along a response rather than
+   * jumping at every step, which matters for PAV: its advantages are differences of consecutive values.
+   */
+  correlation?: number;
 }
 
 /**
@@ -181,6 +220,7 @@ export class NoisyVerifier extends OracleVerifier {
   readonly sigma: number;
   readonly seed: number;
   readonly clip: number;
+  readonly correlation: number;
 
   constructor(table: ProblemTable, options: NoisyVerifierOptions) {
     super(table, options);
@@ -191,7 +231,10 @@ export class NoisyVerifier extends OracleVerifier {
     this.sigma = sigma;
     this.seed = requireInteger('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
     this.clip = clip;
-    this.name = `toy-noisy(gamma=${this.gamma}${this.K > 1 ? `,K=${this.K}` : ''},sigma=${sigma})`;
+    const rho = requireFinite('correlation', options.correlation ?? 0);
+    if (!(rho >= 0 && rho < 1)) throw new PavRangeError(`correlation must be in [0, 1), got ${rho}`);
+    this.correlation = rho;
+    this.name = `toy-noisy(gamma=${this.gamma}${this.K > 1 ? `,K=${this.K}` : ''},sigma=${sigma}${rho > 0 ? `,rho=${rho}` : ''})`;
   }
 
   override async scorePrefixes(batch: ScoreRequestBatch<number>): Promise<ScoreBatch> {
@@ -200,7 +243,12 @@ export class NoisyVerifier extends OracleVerifier {
     const values = new Float64Array(q.length);
     for (let i = 0; i < q.length; i++) {
       const p = Math.min(1 - this.clip, Math.max(this.clip, q[i]));
-      const z = this.sigma === 0 ? 0 : prefixNoiseAt(this.seed, batch.problems[i], prefixes, i);
+      const z =
+        this.sigma === 0
+          ? 0
+          : this.correlation === 0
+            ? prefixNoiseAt(this.seed, batch.problems[i], prefixes, i)
+            : driftingNoiseAt(this.seed, batch.problems[i], prefixes, i, this.correlation);
       values[i] = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + this.sigma * z)));
     }
     return { values, tokens: prefixLengths(prefixes) };

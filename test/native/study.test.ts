@@ -66,4 +66,15 @@ describe('study', () => {
       parseRunConfig({ prover: { kind: 'oracle' }, backend: { kind: 'openai', problemsFile: 'p.jsonl', policy: { endpoints: ['http://x/v1'], model: 'm' }, verifier: { kind: 'vllm-pooling', model: 'v', endpoints: ['http://y'] } } }),
     ).toThrow(/top-level prover section is for the embedded benchmark; with backend kind openai put the prover verifier in backend.prover/);
   });
+
+  it('noise correlation flows from the flags to the noisy verifier and prover; 1 is refused', async () => {
+    const b = await createToyBackends(resolveRunConfig({ problems: 5, noiseCorrelation: 0.9, prover: 'noisy', proverNoiseCorrelation: 0.5 }));
+    try {
+      expect(b.verifier.name).toBe('toy-noisy(gamma=5,sigma=1,rho=0.9)');
+      expect(b.prover?.name).toBe('toy-noisy(gamma=10,sigma=1,rho=0.5)');
+    } finally {
+      await b.close();
+    }
+    expect(() => resolveRunConfig({ noiseCorrelation: 1 })).toThrow(/noiseCorrelation/);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSuite, isFinished, isSolved, paperTask, ProblemTable, renderTokens, validateTask } from '../../src/toy/task.ts';
-import { prefixNoise } from '../../src/toy/backends.ts';
+import { driftingPrefixNoise, prefixNoise } from '../../src/toy/backends.ts';
 import { bestOfK } from '../../src/toy/oracle.ts';
 import { packPrefixes, packProblems } from '../../src/toy/native.ts';
 
@@ -77,6 +77,29 @@ describe('toy task (no addon)', () => {
     const sd = Math.sqrt(z.reduce((a, b) => a + (b - mean) ** 2, 0) / z.length);
     expect(Math.abs(mean)).toBeLessThan(0.04);
     expect(Math.abs(sd - 1)).toBeLessThan(0.04);
+  });
+
+  it('drifting noise: the AR(1) recursion over the per-prefix draws, standard normal, correlated rho with the extension', () => {
+    const prefix = [3, 1, 4, 1, 5, 9, 2];
+    for (const rho of [0.3, 0.9]) {
+      let z = prefixNoise(4, 7, []);
+      for (let h = 1; h <= prefix.length; h++) z = rho * z + Math.sqrt(1 - rho * rho) * prefixNoise(4, 7, prefix.slice(0, h));
+      expect(driftingPrefixNoise(4, 7, prefix, rho)).toBeCloseTo(z, 12);
+    }
+    const rho = 0.8;
+    const a: number[] = [], b: number[] = [];
+    for (let p = 0; p < 20000; p++) {
+      const x = [p % 13, (p >> 4) % 13, (p >> 8) % 13, p % 7];
+      a.push(driftingPrefixNoise(1, p, x, rho));
+      b.push(driftingPrefixNoise(1, p, [...x, (p >> 2) % 13], rho));
+    }
+    const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    const ma = mean(a), mb = mean(b);
+    const sd = (v: number[], m: number) => Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length);
+    const corr = a.reduce((s, x, i) => s + (x - ma) * (b[i] - mb), 0) / a.length / (sd(a, ma) * sd(b, mb));
+    expect(Math.abs(ma)).toBeLessThan(0.05);
+    expect(Math.abs(sd(a, ma) - 1)).toBeLessThan(0.05);
+    expect(Math.abs(corr - rho)).toBeLessThan(0.03);
   });
 
   it('bestOfK', () => {
