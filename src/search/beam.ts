@@ -131,7 +131,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     const gen = await timed('generate', `generate d${depth}`, active, () =>
       policy.sampleSteps({
         problems: reqProblems,
-        prefixes: PrefixList.of(parentSteps),
+        prefixes: parentSteps, // plain arrays: the live beams are materialised already
         n: samplesPerBeam,
         seeds,
         signal: ctx.signal,
