@@ -82,6 +82,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--lanes <n>', 'concurrent cohorts' + d(defaults.engine.lanes), int('--lanes'))
     .option('--policy-params <n>', 'policy parameters, for FLOPs estimates', float('--policy-params'))
     .option('--verifier-params <n>', 'verifier parameters, for FLOPs estimates', float('--verifier-params'))
+    .option('--prover-params <n>', 'separate prover parameters, for FLOPs estimates (default: the verifier\'s)', float('--prover-params'))
     .option('-o, --out <dir>', 'results folder (default: results/run-<timestamp>, linked as results/latest)')
     .option('--trace', 'write trace.json (Chrome trace events, for Perfetto)')
     // Real models (backend kind 'openai'); the config file holds the rest of the backend section.
@@ -97,7 +98,7 @@ type RunFlags = {
   workers?: number; methods?: string[]; budgets?: number[]; expansions?: number; alpha?: number; proverK?: number;
   prover?: string; proverGamma?: number; proverNoise?: number; proverNoiseCorrelation?: number; proverModel?: string; noiseCorrelation?: number;
   dvtsWidth?: number; selection?: string; rerankAggregate?: string; dedupe?: boolean; maxSteps?: number; seed?: number;
-  window?: number; lanes?: number; policyParams?: number; verifierParams?: number; out?: string; trace?: boolean;
+  window?: number; lanes?: number; policyParams?: number; verifierParams?: number; proverParams?: number; out?: string; trace?: boolean;
   problemsFile?: string; policyUrl?: string[]; policyModel?: string; prmOnnx?: string; tokenizer?: string;
 };
 
@@ -130,7 +131,7 @@ export function resolveRunConfig(flags: RunFlags): RunConfig {
       selection: flags.selection, rerankAggregate: flags.rerankAggregate, dedupe: flags.dedupe, maxSteps: flags.maxSteps, seed: flags.seed,
     },
     engine: { window: flags.window, lanes: flags.lanes },
-    modelSizes: { policyParams: flags.policyParams, verifierParams: flags.verifierParams },
+    modelSizes: { policyParams: flags.policyParams, verifierParams: flags.verifierParams, proverParams: flags.proverParams },
     out: flags.out,
     trace: flags.trace,
     backend: backendFromFlags(flags),

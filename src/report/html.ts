@@ -214,6 +214,7 @@ function accuracySection(s: RunSummary): string {
       return p ? f(p) : '';
     })]), 'num', id);
   const hasFlops = s.methods.some((m) => m.points.some((p) => p.flops !== undefined));
+  const hasProver = s.methods.some((m) => m.points.some((p) => (p.proverTokens ?? 0) > 0));
   return [
     '<h2 id="accuracy">Accuracy against compute</h2>',
     `<p>Fraction of the ${s.problems} problems answered correctly at each budget N (best per budget in bold).` +
@@ -222,6 +223,7 @@ function accuracySection(s: RunSummary): string {
     table(head('accuracy'), accRows, 'num', 'table-accuracy'),
     computeTable('policy tokens / problem', 'table-policy-tokens', (p) => num(p.policyTokens)),
     computeTable('verifier tokens / problem', 'table-verifier-tokens', (p) => num(p.verifierTokens)),
+    ...(hasProver ? [computeTable('prover tokens / problem (a separate prover verifier)', 'table-prover-tokens', (p) => num(p.proverTokens ?? 0))] : []),
     ...(hasFlops ? [computeTable('FLOPs / problem', 'table-flops', (p) => (p.flops === undefined ? '' : sci(p.flops)))] : []),
     notes.size ? `<p class="note">${[...notes].join('<br>')}</p>` : '',
   ].join('\n');

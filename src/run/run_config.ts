@@ -187,7 +187,7 @@ export const runConfigSchema = z
       .strict()
       .prefault({}),
     modelSizes: z
-      .object({ policyParams: z.number().positive().optional(), verifierParams: z.number().positive().optional() })
+      .object({ policyParams: z.number().positive().optional(), verifierParams: z.number().positive().optional(), proverParams: z.number().positive().optional() })
       .strict()
       .prefault({}),
     backend: z

@@ -47,6 +47,9 @@ export async function solveAndDescribe<S>(
     lines.push(formatTable(['step', 'text', 'Q^pi', `A^mu (${muName})`, `Q + ${search.alpha} A`], rows));
   }
   const c = r.compute;
-  lines.push(`compute: ${c.policySamples} step samples, ${c.policyTokens} policy tokens, ${c.verifierCalls} verifier calls, ${c.verifierTokens} verifier tokens`);
+  lines.push(
+    `compute: ${c.policySamples} step samples, ${c.policyTokens} policy tokens, ${c.verifierCalls} verifier calls, ${c.verifierTokens} verifier tokens` +
+      (c.proverCalls > 0 ? `, ${c.proverCalls} prover calls, ${c.proverTokens} prover tokens` : ''),
+  );
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 // Aggregates result rows into accuracy-against-compute points per method and the paper's
 // compute-efficiency ratio: compute of ORM best-of-N at the largest budget over the compute of the
 // cheapest budget of a PAV search that matches its accuracy.
-import { PHASES, estimateFlops, type ComputeCounters, type ModelSizes, type PhaseTimes } from '../search/compute.ts';
+import { PHASES, estimateFlops, zeroCounters, type ComputeCounters, type ModelSizes, type PhaseTimes } from '../search/compute.ts';
 import type { ResultRow } from './results_store.ts';
 
 export interface Point {
@@ -14,6 +14,8 @@ export interface Point {
   /** Means per problem. */
   policyTokens: number;
   verifierTokens: number;
+  /** Tokens read by a separate prover verifier (0 without one). */
+  proverTokens: number;
   totalTokens: number;
   policySamples: number;
   flops?: number;
@@ -178,6 +180,8 @@ function point(budget: number, rows: ResultRow[], sizes: ModelSizes): Point {
   const withPass = rows.filter((r) => typeof r.passAtN === 'boolean');
   const policyTokens = sum((r) => compute(r).policyTokens) / n;
   const verifierTokens = sum((r) => compute(r).verifierTokens) / n;
+  // Rows written before provers were counted apart have no proverTokens.
+  const proverTokens = sum((r) => compute(r).proverTokens ?? 0) / n;
   const p: Point = {
     budget,
     problems: n,
@@ -185,12 +189,13 @@ function point(budget: number, rows: ResultRow[], sizes: ModelSizes): Point {
     accuracy: sum((r) => (r.correct ? 1 : 0)) / n,
     policyTokens,
     verifierTokens,
-    totalTokens: policyTokens + verifierTokens,
+    proverTokens,
+    totalTokens: policyTokens + verifierTokens + proverTokens,
     policySamples: sum((r) => compute(r).policySamples) / n,
     phases,
   };
   if (withPass.length > 0) p.passAtN = withPass.filter((r) => r.passAtN).length / withPass.length;
-  const flops = estimateFlops({ policySamples: 0, policyTokens, policyCalls: 0, verifierCalls: 0, verifierTokens }, sizes);
+  const flops = estimateFlops({ ...zeroCounters(), policyTokens, verifierTokens, proverTokens }, sizes);
   if (flops !== undefined) p.flops = flops;
   return p;
 }

@@ -69,8 +69,13 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     rootQ.set(base.values);
     if (prov) rootMu.set(prov.values);
     states.forEach((s, i) => {
-      s.result.compute.verifierCalls += prov ? 2 : 1;
-      s.result.compute.verifierTokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
+      const c = s.result.compute;
+      c.verifierCalls += 1;
+      c.verifierTokens += base.tokens[i];
+      if (prov) {
+        c.proverCalls += 1;
+        c.proverTokens += prov.tokens[i];
+      }
     });
   }
   const rootKey = new Uint32Array(2);
@@ -168,9 +173,17 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     for (let r = 0; r < parents.length; r++) {
       const c = active[parentProblem[r]].result.compute;
       let tokens = 0;
-      for (let i = r * samplesPerBeam; i < (r + 1) * samplesPerBeam; i++) tokens += base.tokens[i] + (prov ? prov.tokens[i] : 0);
-      c.verifierCalls += (prov ? 2 : 1) * samplesPerBeam;
+      let proverTokens = 0;
+      for (let i = r * samplesPerBeam; i < (r + 1) * samplesPerBeam; i++) {
+        tokens += base.tokens[i];
+        if (prov) proverTokens += prov.tokens[i];
+      }
+      c.verifierCalls += samplesPerBeam;
       c.verifierTokens += tokens;
+      if (prov) {
+        c.proverCalls += samplesPerBeam;
+        c.proverTokens += proverTokens;
+      }
     }
 
     // 3. Prune: one segmented call for all problems (segment = problem, DVTS groups = subtrees).

@@ -84,8 +84,12 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     for (let j = 0; j < prefixes.length; j++) {
       const p = j < P ? j : sampleProblem(traceOfPrefix(stepAt, j));
       const c = results[p].compute;
-      c.verifierCalls += prov ? 2 : 1;
-      c.verifierTokens += base.tokens[j] + (prov ? prov.tokens[j] : 0);
+      c.verifierCalls += 1;
+      c.verifierTokens += base.tokens[j];
+      if (prov) {
+        c.proverCalls += 1;
+        c.proverTokens += prov.tokens[j];
+      }
     }
     const nSteps = stepOffsets[traces.length];
     scores = await timed('prune', 'rerank', () => {

@@ -5,9 +5,12 @@ export interface ComputeCounters {
   policySamples: number;
   policyTokens: number;
   policyCalls: number;
-  /** Prefixes scored by the verifier(s). */
+  /** Prefixes scored by the verifier. */
   verifierCalls: number;
   verifierTokens: number;
+  /** Prefixes scored by a separate prover verifier (PAV); 0 without one. */
+  proverCalls: number;
+  proverTokens: number;
 }
 
 export const PHASES = ['generate', 'score', 'prune', 'other'] as const;
@@ -15,7 +18,7 @@ export type Phase = (typeof PHASES)[number];
 export type PhaseTimes = Record<Phase, number>;
 
 export function zeroCounters(): ComputeCounters {
-  return { policySamples: 0, policyTokens: 0, policyCalls: 0, verifierCalls: 0, verifierTokens: 0 };
+  return { policySamples: 0, policyTokens: 0, policyCalls: 0, verifierCalls: 0, verifierTokens: 0, proverCalls: 0, proverTokens: 0 };
 }
 
 export function zeroPhases(): PhaseTimes {
@@ -28,6 +31,8 @@ export function addCounters(into: ComputeCounters, c: ComputeCounters): void {
   into.policyCalls += c.policyCalls;
   into.verifierCalls += c.verifierCalls;
   into.verifierTokens += c.verifierTokens;
+  into.proverCalls += c.proverCalls;
+  into.proverTokens += c.proverTokens;
 }
 
 export function addPhases(into: PhaseTimes, p: PhaseTimes): void {
@@ -38,12 +43,15 @@ export interface ModelSizes {
   /** Parameters of the policy model, for FLOPs = 2 x params x tokens. */
   policyParams?: number;
   verifierParams?: number;
+  /** Parameters of a separate prover verifier (default: the verifier's). */
+  proverParams?: number;
 }
 
 /** Estimated FLOPs (2 x parameters x tokens), or undefined where no size was given. */
 export function estimateFlops(c: ComputeCounters, sizes: ModelSizes): number | undefined {
-  if (sizes.policyParams === undefined && sizes.verifierParams === undefined) return undefined;
-  return 2 * (sizes.policyParams ?? 0) * c.policyTokens + 2 * (sizes.verifierParams ?? 0) * c.verifierTokens;
+  if (sizes.policyParams === undefined && sizes.verifierParams === undefined && sizes.proverParams === undefined) return undefined;
+  const prover = sizes.proverParams ?? sizes.verifierParams ?? 0;
+  return 2 * (sizes.policyParams ?? 0) * c.policyTokens + 2 * (sizes.verifierParams ?? 0) * c.verifierTokens + 2 * prover * (c.proverTokens ?? 0);
 }
 
 /** One timed span, for the trace-event file. */

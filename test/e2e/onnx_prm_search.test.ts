@@ -147,8 +147,11 @@ describe('main job with a backend section', () => {
       for (let i = 0; i < ids.length; i++) {
         expect(a[i].status, a[i].error).toBe('ok');
         // Root and every child scored by both the verifier and the prover.
-        expect(a[i].compute.verifierCalls).toBe(2 * (a[i].compute.policySamples + 1));
+        expect(a[i].compute.verifierCalls).toBe(a[i].compute.policySamples + 1);
+        expect(a[i].compute.proverCalls).toBe(a[i].compute.policySamples + 1);
+        expect(a[i].compute.proverTokens).toBeGreaterThan(0);
         expect(b[i].compute.verifierCalls).toBe(b[i].compute.policySamples + 1);
+        expect(b[i].compute.proverCalls).toBe(0);
       }
       const text = await solveAndDescribe(withProver, config, 0);
       expect(text).toMatch(/prover onnx-prm:prm\.onnx/);

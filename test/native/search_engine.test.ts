@@ -61,8 +61,10 @@ describe('search engine against the one-problem reference', () => {
       for (const p of problems) {
         expect(got[p].trace, `problem ${p}`).toEqual(await referenceStepSearch(b, config, p));
         if (got[p].trace?.join() !== bok[p].trace?.join()) differs++;
-        // Both verifiers are charged: the root and every child are scored twice.
-        expect(got[p].compute.verifierCalls).toBe(2 * (got[p].compute.policySamples + 1));
+        // Both verifiers are charged, apart: the root and every child are scored by each.
+        expect(got[p].compute.verifierCalls).toBe(got[p].compute.policySamples + 1);
+        expect(got[p].compute.proverCalls).toBe(got[p].compute.policySamples + 1);
+        expect(got[p].compute.proverTokens).toBe(got[p].compute.verifierTokens);
       }
       // The prover matters: it is not the Best-of-K path under another name.
       expect(differs).toBeGreaterThan(0);

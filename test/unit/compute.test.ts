@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busySeconds, type Span } from '../../src/search/compute.ts';
+import { addCounters, busySeconds, estimateFlops, zeroCounters, type Span } from '../../src/search/compute.ts';
 
 const span = (phase: Span['phase'], ts: number, dur: number, lane = 0): Span => ({ name: phase, phase, ts, dur, lane });
 
@@ -16,5 +16,22 @@ describe('busySeconds', () => {
     expect(busySeconds(spans, ['generate', 'score'])).toBeCloseTo(160e-6, 12);
     expect(busySeconds(spans, ['prune'])).toBeCloseTo(1000e-6, 12);
     expect(busySeconds([], ['generate'])).toBe(0);
+  });
+});
+
+describe('estimateFlops', () => {
+  const c = { ...zeroCounters(), policyTokens: 100, verifierTokens: 1000, proverTokens: 500 };
+  it('is 2 x parameters x tokens per model; a prover defaults to the verifier size', () => {
+    expect(estimateFlops(c, {})).toBeUndefined();
+    expect(estimateFlops(c, { policyParams: 10 })).toBe(2 * 10 * 100);
+    expect(estimateFlops(c, { policyParams: 10, verifierParams: 3 })).toBe(2 * 10 * 100 + 2 * 3 * 1000 + 2 * 3 * 500);
+    expect(estimateFlops(c, { policyParams: 10, verifierParams: 3, proverParams: 7 })).toBe(2 * 10 * 100 + 2 * 3 * 1000 + 2 * 7 * 500);
+    expect(estimateFlops(c, { proverParams: 7 })).toBe(2 * 7 * 500);
+  });
+  it('addCounters adds every counter, prover ones included', () => {
+    const into = zeroCounters();
+    addCounters(into, { ...c, proverCalls: 4, verifierCalls: 2, policyCalls: 1, policySamples: 9 });
+    addCounters(into, { ...c, proverCalls: 4, verifierCalls: 2, policyCalls: 1, policySamples: 9 });
+    expect(into).toEqual({ policySamples: 18, policyTokens: 200, policyCalls: 2, verifierCalls: 4, verifierTokens: 2000, proverCalls: 8, proverTokens: 1000 });
   });
 });
