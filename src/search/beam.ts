@@ -6,6 +6,7 @@ import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import type { Phase } from './compute.ts';
+import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList } from './prefixes.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
@@ -66,6 +67,8 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     const [base, prov] = await timed('score', 'score root', states, () =>
       Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]),
     );
+    checkScoreBatch(verifier.name, base, states.length);
+    if (prover && prov) checkScoreBatch(prover.name, prov, states.length);
     rootQ.set(base.values);
     if (prov) rootMu.set(prov.values);
     states.forEach((s, i) => {
@@ -143,6 +146,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
       }),
     );
     const nChildren = parents.length * samplesPerBeam;
+    checkStepBatch(policy.name, gen, nChildren);
     const parentIndex = new Uint32Array(nChildren);
     const childProblems = new Uint32Array(nChildren);
     for (let r = 0; r < parents.length; r++) {
@@ -170,6 +174,8 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     const [base, prov] = await timed('score', `score d${depth}`, active, () =>
       Promise.all([verifier.scorePrefixes(scoreReq), pav ? prover?.scorePrefixes(scoreReq) : undefined]),
     );
+    checkScoreBatch(verifier.name, base, nChildren);
+    if (prover && prov) checkScoreBatch(prover.name, prov, nChildren);
     for (let r = 0; r < parents.length; r++) {
       const c = active[parentProblem[r]].result.compute;
       let tokens = 0;

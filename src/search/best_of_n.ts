@@ -6,6 +6,7 @@ import { selectTopK } from '../ops/prune.ts';
 import { voteAnswers } from '../ops/vote.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import type { Phase } from './compute.ts';
+import { checkCompletionBatch, checkScoreBatch } from './backend_checks.ts';
 import { stringKey } from './keys.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { mixSeed, stringCode } from './seeds.ts';
@@ -34,6 +35,7 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
       signal: ctx.signal,
     }),
   );
+  checkCompletionBatch(policy.name, gen, P * N);
   const traces = gen.completions;
   const sampleProblem = (i: number) => Math.floor(i / N);
   for (let i = 0; i < traces.length; i++) {
@@ -52,6 +54,7 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     const orm = await timed('score', 'score', () =>
       verifier.scorePrefixes({ problems: Uint32Array.from(traces, (_, i) => problems[sampleProblem(i)]), prefixes: traces, signal: ctx.signal }),
     );
+    checkScoreBatch(verifier.name, orm, traces.length);
     for (let i = 0; i < traces.length; i++) {
       const c = results[sampleProblem(i)].compute;
       c.verifierCalls += 1;
@@ -81,6 +84,8 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     }
     const req = { problems: Uint32Array.from(prefixProblems), prefixes, signal: ctx.signal };
     const [base, prov] = await timed('score', 'score steps', () => Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]));
+    checkScoreBatch(verifier.name, base, prefixes.length);
+    if (prover && prov) checkScoreBatch(prover.name, prov, prefixes.length);
     for (let j = 0; j < prefixes.length; j++) {
       const p = j < P ? j : sampleProblem(traceOfPrefix(stepAt, j));
       const c = results[p].compute;

@@ -230,6 +230,38 @@ describe('faults, cancellation and deadlines', () => {
     }
   });
 
+  it('malformed backend output fails the problem with a BackendError naming the backend and the field', async () => {
+    const b = noisy();
+    const inner = b.verifier;
+    // NaN for every prefix of problem 5; a policy that drops the last sample for problem 7.
+    const verifier: VerifierBackend<number> = {
+      name: 'nan-on-5',
+      async scorePrefixes(batch) {
+        const r = await inner.scorePrefixes(batch);
+        batch.problems.forEach((p, i) => p === 5 && (r.values[i] = NaN));
+        return r;
+      },
+    };
+    const policy: PolicyBackend<number> = {
+      name: 'short-on-7',
+      async sampleSteps(batch) {
+        const r = await b.policy.sampleSteps(batch);
+        if (!batch.problems.includes(7)) return r;
+        return { steps: r.steps.slice(0, -1), tokens: r.tokens, finished: r.finished };
+      },
+      sampleCompletions: (batch) => b.policy.sampleCompletions(batch),
+    };
+    const rs = await runSearchBatch({ ...b, verifier, policy }, { algorithm: 'beam', budget: 4, score: 'pav' }, problems, { window: 10 });
+    expect(rs[5].status).toBe('failed');
+    expect(rs[5].error).toMatch(/ERR_PAV_BACKEND: nan-on-5 returned values\[0\] = NaN/);
+    expect(rs[7].status).toBe('failed');
+    expect(rs[7].error).toMatch(/ERR_PAV_BACKEND: short-on-7 returned \d+ steps for \d+ expected/);
+    expect(rs.filter((r) => r.status === 'ok')).toHaveLength(problems.length - 2);
+    // Best-of-N checks what it gets back too.
+    const bon = await runSearchBatch({ ...b, verifier }, { algorithm: 'best-of-n', budget: 4 }, problems);
+    expect(bon[5].error).toMatch(/nan-on-5 returned values\[0\] = NaN/);
+  });
+
   it('a problem whose calls fail is recorded as failed; the others finish unchanged', async () => {
     const clean = noisy();
     const faulty = { ...clean, verifier: new FaultyVerifier(clean.verifier, { failProblems: new Set([3, 11]) }) };
