@@ -95,29 +95,63 @@ export function encodeBatch(
   problems: ArrayLike<number>,
   prefixes: Prefixes<number>,
 ): { ids: BigInt64Array; mask: BigInt64Array; rows: number; seqLen: number } {
-  const { seqLen } = encodingLayout(e);
+  const { seqLen, prefixStart } = encodingLayout(e);
   const rows = prefixes.length;
   if (problems.length !== rows) throw new PavRangeError(`problems (${problems.length}) and prefixes (${rows}) differ in length`, ErrorCodes.LENGTH_MISMATCH);
-  // Packed once (a search batch's children share their parents' steps), each row read as a view.
+  // Packed once (a search batch's children share their parents' steps; tokens checked here).
   const packed = packPrefixes(prefixes, e.taskVocab);
-  const i32 = new Int32Array(rows * seqLen);
-  const u8 = new Uint8Array(rows * seqLen);
-  for (let r = 0; r < rows; r++) {
-    const task = tasks[problems[r]];
-    if (!task) throw new PavRangeError(`problems[${r}] = ${problems[r]} is not in the table`);
-    encodeRowInto(e, task, packed.tokens.subarray(packed.offsets[r], packed.offsets[r + 1]), i32, u8, r);
-  }
-  // Widen to int64 through 32-bit views (every value is a small non-negative int, so the high word
-  // stays 0): a BigInt per element cost more than the model on the toy PRM.
+  // Written straight into the int64 tensors through 32-bit views (every value is a small
+  // non-negative int, so high words stay 0): each row is its problem's empty-prefix row, copied,
+  // with the prefix tokens written over the free slots. A row per BigInt, or encoding every row
+  // from scratch, cost more than the model on the toy PRM.
   const ids = new BigInt64Array(rows * seqLen);
   const mask = new BigInt64Array(rows * seqLen);
   const ids32 = int64Words(ids);
   const mask32 = int64Words(mask);
-  for (let k = 0; k < i32.length; k++) {
-    ids32[2 * k + LOW_WORD] = i32[k];
-    mask32[2 * k + LOW_WORD] = u8[k];
+  const templates = new Map<number, EmptyPrefixRow>();
+  const tokens = packed.tokens;
+  let lastProblem = -1;
+  let t: EmptyPrefixRow | undefined;
+  for (let r = 0; r < rows; r++) {
+    const p = problems[r];
+    // Rows come grouped by problem: look the template up only when the problem changes.
+    if (p !== lastProblem) {
+      t = templates.get(p);
+      if (!t) {
+        const task = tasks[p];
+        if (!task) throw new PavRangeError(`problems[${r}] = ${p} is not in the table`);
+        t = emptyPrefixRow(e, task);
+        templates.set(p, t);
+      }
+      lastProblem = p;
+    }
+    const row = t!;
+    const from = packed.offsets[r], to = packed.offsets[r + 1], len = to - from;
+    if (len > row.task.maxLen || len > e.maxLen) throw new PavRangeError(`a prefix of ${len} tokens is longer than its problem allows (${row.task.maxLen})`);
+    const o = 2 * r * seqLen + LOW_WORD;
+    for (let k = 0; k < seqLen; k++) {
+      ids32[o + 2 * k] = row.ids[k];
+      mask32[o + 2 * k] = row.mask[k];
+    }
+    // Newest token first, as encodeRowInto lays a prefix out.
+    for (let j = 0; j < len; j++) ids32[o + 2 * (prefixStart + j)] = tokens[to - 1 - j];
   }
   return { ids, mask, rows, seqLen };
+}
+
+interface EmptyPrefixRow {
+  ids: Int32Array;
+  mask: Uint8Array;
+  task: PlantedTask;
+}
+
+/** A problem's row for the empty prefix (the template every row of that problem starts from). */
+function emptyPrefixRow(e: ToyPrmEncoding, task: PlantedTask): EmptyPrefixRow {
+  const { seqLen } = encodingLayout(e);
+  const ids = new Int32Array(seqLen);
+  const mask = new Uint8Array(seqLen);
+  encodeRowInto(e, task, [], ids, mask, 0);
+  return { ids, mask, task };
 }
 
 /** What fit.ts writes into the model's metadata (key TOY_PRM_METADATA_KEY), read back when serving. */
