@@ -25,7 +25,7 @@ import { requireFinite, requireInteger } from '../ops/common.ts';
 import { isSolved, paperTask, ProblemTable, validateTask, type PlantedTask } from '../toy/task.ts';
 import { startValues, valuePrefixes } from '../toy/oracle.ts';
 import { sampleRollouts } from '../toy/sampler.ts';
-import { Adam, MlpPolicy, Rng, type Trajectories } from './policy_model.ts';
+import { Adam, MlpPolicy, Rng, Sgd, type Trajectories } from './policy_model.ts';
 import { computeRewards, type RewardForm } from './rewards.ts';
 
 export type BaselineKind = 'none' | 'batch-mean';
@@ -47,8 +47,10 @@ export interface RlDemoOptions {
   sftSamples?: number;
   sftIterations?: number;
   sftLr?: number;
-  /** Adam learning rate of REINFORCE (default 1e-3). */
+  /** Learning rate of REINFORCE (default 1e-3, for Adam). */
   lr?: number;
+  /** REINFORCE's optimizer: 'adam' (default) or 'sgd' (plain gradient descent, the ablation). */
+  optimizer?: 'adam' | 'sgd';
   /** Hidden units of the MLP (default 64). */
   hidden?: number;
   /** Fresh rollouts per step for the Monte-Carlo Q^pi, besides the trajectory's own outcome (default 1; 0 = R(y)). */
@@ -84,6 +86,7 @@ export const RL_DEMO_DEFAULTS: Readonly<ResolvedRlDemoOptions> = Object.freeze({
   sftIterations: 50,
   sftLr: 1e-2,
   lr: 1e-3,
+  optimizer: 'adam',
   hidden: 64,
   qpiRollouts: 1,
   form: 'q-pi' as RewardForm,
@@ -187,6 +190,7 @@ export function resolveRlDemoOptions(o: RlDemoOptions = {}): ResolvedRlDemoOptio
     sftIterations: requireInteger('sftIterations', pick('sftIterations'), 0, 1e7),
     sftLr: requireFinite('sftLr', pick('sftLr')),
     lr: requireFinite('lr', pick('lr')),
+    optimizer: pick('optimizer'),
     hidden: requireInteger('hidden', pick('hidden'), 1, 4096),
     qpiRollouts: requireInteger('qpiRollouts', pick('qpiRollouts'), 0, 1024),
     form: pick('form'),
@@ -203,6 +207,7 @@ export function resolveRlDemoOptions(o: RlDemoOptions = {}): ResolvedRlDemoOptio
   if (r.task.vocab > 256) throw new PavRangeError(`task.vocab must be <= 256 for the MLP policy, got ${r.task.vocab}`);
   for (const [k, v] of [['proverGamma', r.proverGamma], ['baseGamma', r.baseGamma], ['lr', r.lr], ['sftLr', r.sftLr]] as const)
     if (!(v > 0)) throw new PavRangeError(`${k} must be > 0, got ${v}`);
+  if (r.optimizer !== 'adam' && r.optimizer !== 'sgd') throw new PavTypeError(`optimizer must be 'adam' or 'sgd', got ${JSON.stringify(r.optimizer)}`);
   if (r.form !== 'q-pi' && r.form !== 'outcome') throw new PavTypeError(`form must be 'q-pi' or 'outcome', got ${JSON.stringify(r.form)}`);
   if (r.baseline !== 'none' && r.baseline !== 'batch-mean') throw new PavTypeError(`baseline must be 'none' or 'batch-mean', got ${JSON.stringify(r.baseline)}`);
   r.sweepGammas.forEach((g, i) => {
@@ -283,7 +288,7 @@ export function trainReinforce(init: MlpPolicy, opts: ResolvedRlDemoOptions, spe
   const task = opts.task;
   const table = ProblemTable.of(task);
   const policy = init.clone();
-  const adam = new Adam(policy.size, { lr: opts.lr });
+  const optimizer = opts.optimizer === 'sgd' ? new Sgd(opts.lr) : new Adam(policy.size, { lr: opts.lr });
   const grad = new Float64Array(policy.size);
   const trainRng = new Rng(spec.seed, streamOf(STREAM.train));
   const qpiRng = new Rng(spec.seed, streamOf(STREAM.qpi));
@@ -370,7 +375,7 @@ export function trainReinforce(init: MlpPolicy, opts: ResolvedRlDemoOptions, spe
     policy.accumulateGrad(traj, rewards.stepWeights, grad);
     const scale = -1 / B;
     for (let i = 0; i < grad.length; i++) grad[i] *= scale;
-    adam.step(policy.params, grad);
+    optimizer.step(policy.params, grad);
   }
   evalAt(spec.iterations);
   const finalAccuracy = curve[curve.length - 1].accuracy;

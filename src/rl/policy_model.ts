@@ -319,6 +319,19 @@ export class MlpPolicy {
   }
 }
 
+// ------------------------------------------------------------------------------------------ SGD
+
+/** Plain gradient descent: the ablation of Adam's per-parameter step sizes. */
+export class Sgd {
+  constructor(readonly lr: number) {
+    if (!(lr > 0)) throw new PavRangeError(`lr must be > 0, got ${lr}`);
+  }
+
+  step(params: Float64Array, grad: Float64Array): void {
+    for (let i = 0; i < params.length; i++) params[i] -= this.lr * grad[i];
+  }
+}
+
 // ------------------------------------------------------------------------------------------ Adam
 
 export interface AdamOptions {

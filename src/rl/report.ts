@@ -41,7 +41,7 @@ export function rlTables(r: RlDemoResults): RlTables {
   const o = r.options;
   const sftAcc = meanSd(r.sft.map((x) => x.accuracy));
   const setup = [
-    `task y*=[${o.task.target.join(',')}], V=${o.task.vocab}, L=${o.task.maxLen}; ${o.seeds} seeds; batch ${o.batchSize}; Adam lr ${o.lr}; MLP hidden ${o.hidden}`,
+    `task y*=[${o.task.target.join(',')}], V=${o.task.vocab}, L=${o.task.maxLen}; ${o.seeds} seeds; batch ${o.batchSize}; ${o.optimizer === 'sgd' ? 'SGD' : 'Adam'} lr ${o.lr}; MLP hidden ${o.hidden}`,
     `SFT: ${o.sftIterations} steps on ${o.sftSamples} samples of mu_${o.baseGamma} -> sampled accuracy ${pm(sftAcc.mean, sftAcc.sd)}% (mu_${o.baseGamma} itself: ${pct(r.baseStartValue)})`,
     `weight per token: ${o.form === 'q-pi' ? 'Q^pi' : 'R(y)'} + alpha * A^mu${o.baseline === 'none' ? '' : ' - batch-mean baseline'}; Q^pi = Monte Carlo (own outcome + ${o.qpiRollouts} rollouts/step); A^mu exact (oracle DP)`,
     `accuracy = sampled (temperature 1) on ${o.evalSamples} fresh responses; mean ± sd over seeds, in %`,
@@ -311,6 +311,7 @@ ${chartHtml}
 <li>Q<sup>&pi;</sup> of the current policy has no closed form (the MLP conditions on the whole prefix), so it is a Monte-Carlo estimate per step: the trajectory's own outcome plus ${esc(o.qpiRollouts)} fresh rollout(s) of the current policy from that prefix, averaged; exact (1, or R(y)) once the target occurred or the response ended.</li>
 <li>A<sup>&mu;</sup>(s<sub>h</sub>, a<sub>h</sub>) = Q<sup>&mu;</sup>(prefix after step h) &minus; Q<sup>&mu;</sup>(prefix before), exact from the oracle DP; each token gets its own advantage (native denseRewards).</li>
 <li>SFT: ${esc(o.sftIterations)} Adam steps on minibatches of ${esc(Math.floor(o.sftSamples / Math.max(1, o.sftIterations)))} drawn from ${esc(o.sftSamples)} samples of &mu;<sub>${esc(o.baseGamma)}</sub>; both arms of a seed start from the same SFT policy.</li>
+<li>REINFORCE steps with ${o.optimizer === 'sgd' ? 'plain gradient descent' : 'Adam'} at learning rate ${esc(o.lr)}.</li>
 <li>Accuracy is sampled accuracy at temperature 1 (greedy accuracy on a single problem is 0 or 1).</li>
 </ul>
 <footer>Generated ${esc(generatedAt.toISOString())} on ${esc(r.machine.cpus)} CPUs, Node ${esc(r.machine.node)}; total ${esc(r.seconds.total.toFixed(1))} s.</footer>

@@ -30,6 +30,17 @@ describe('REINFORCE', () => {
     expect(sampledAccuracy(init, opts.task, 1024, new Rng(1)).accuracy).toBe(before);
   });
 
+  it('with plain SGD (the optimizer ablation) PAV also learns, and the SFT init is shared', () => {
+    const opts = resolveRlDemoOptions({ optimizer: 'sgd', lr: 0.3, qpiRollouts: 0, evalSamples: 256 });
+    const init = supervisedInit(opts, 0);
+    const root = startValues(ProblemTable.of(opts.task), { gamma: 10 })[0];
+    const run = trainReinforce(init, opts, { seed: 0, alpha: 1, gamma: 10, iterations: 60, root });
+    expect(run.finalAccuracy).toBeGreaterThan(0.3);
+    // The option really switches the optimizer: Adam at the same learning rate takes other steps.
+    const adam = trainReinforce(init, { ...opts, optimizer: 'adam' }, { seed: 0, alpha: 1, gamma: 10, iterations: 60, root });
+    expect(adam.curve.map((c) => c.accuracy)).not.toEqual(run.curve.map((c) => c.accuracy));
+  });
+
   it('Pass@k estimator: exact small cases', () => {
     expect(passAtK(4, 0, 2)).toBe(0);
     expect(passAtK(4, 4, 1)).toBe(1);
@@ -73,6 +84,7 @@ describe('runRlDemo', () => {
     await expect(runRlDemo({ form: 'value' as never })).rejects.toThrow(TypeError);
     await expect(runRlDemo({ passAtN: [1, 5000] })).rejects.toThrow(/passAtN\[1\]/);
     await expect(runRlDemo({ sweepGammas: [0] })).rejects.toThrow(/sweepGammas\[0\]/);
+    await expect(runRlDemo({ optimizer: 'rmsprop' as never })).rejects.toThrow(/optimizer must be 'adam' or 'sgd'/);
   });
 
   it('also runs the section-5 form R(y) + alpha A^mu with a batch-mean baseline', async () => {
