@@ -315,6 +315,7 @@ export function buildProgram(): Command {
     .option('--prover-gamma <x>', 'prover mu_gamma of the PAV arm' + d(rd.proverGamma), float('--prover-gamma'))
     .option('--lr <x>', 'REINFORCE learning rate' + d(rd.lr), float('--lr'))
     .option('--optimizer <o>', 'adam | sgd (plain gradient descent, the ablation)' + d(rd.optimizer))
+    .option('--qmu-arm', "also train with the prover's value Q^mu instead of its advantage (the paper's collapse case)")
     .option('--hidden <n>', 'hidden units of the policy MLP' + d(rd.hidden), int('--hidden'))
     .option('--qpi-rollouts <n>', 'fresh rollouts per step for the Monte-Carlo Q^pi (0 = R(y))' + d(rd.qpiRollouts), int('--qpi-rollouts'))
     .option('--form <f>', 'q-pi (the didactic weight) | outcome (R(y), section 5)' + d(rd.form))

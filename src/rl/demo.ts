@@ -51,6 +51,11 @@ export interface RlDemoOptions {
   lr?: number;
   /** REINFORCE's optimizer: 'adam' (default) or 'sgd' (plain gradient descent, the ablation). */
   optimizer?: 'adam' | 'sgd';
+  /**
+   * Also train a third arm weighted base + alpha * Q^mu (the prover's value of the step, not its
+   * advantage): the paper's warning that rewarding Q^mu rather than progress collapses the policy.
+   */
+  qmuArm?: boolean;
   /** Hidden units of the MLP (default 64). */
   hidden?: number;
   /** Fresh rollouts per step for the Monte-Carlo Q^pi, besides the trajectory's own outcome (default 1; 0 = R(y)). */
@@ -87,6 +92,7 @@ export const RL_DEMO_DEFAULTS: Readonly<ResolvedRlDemoOptions> = Object.freeze({
   sftLr: 1e-2,
   lr: 1e-3,
   optimizer: 'adam',
+  qmuArm: false,
   hidden: 64,
   qpiRollouts: 1,
   form: 'q-pi' as RewardForm,
@@ -128,7 +134,7 @@ export interface RunResult {
 }
 
 export interface ArmSummary {
-  key: 'outcome' | 'pav';
+  key: 'outcome' | 'pav' | 'qmu';
   label: string;
   gamma: number | null;
   alpha: number;
@@ -191,6 +197,7 @@ export function resolveRlDemoOptions(o: RlDemoOptions = {}): ResolvedRlDemoOptio
     sftLr: requireFinite('sftLr', pick('sftLr')),
     lr: requireFinite('lr', pick('lr')),
     optimizer: pick('optimizer'),
+    qmuArm: pick('qmuArm') === true,
     hidden: requireInteger('hidden', pick('hidden'), 1, 4096),
     qpiRollouts: requireInteger('qpiRollouts', pick('qpiRollouts'), 0, 1024),
     form: pick('form'),
@@ -276,6 +283,8 @@ interface TrainSpec {
   iterations: number;
   /** V^{mu_gamma}(start), the root value of every trajectory. */
   root: number;
+  /** What the prover adds per step: its advantage A^mu (default, PAV) or its value Q^mu (the collapse arm). */
+  progress?: 'advantage' | 'value';
 }
 
 /**
@@ -369,8 +378,10 @@ export function trainReinforce(init: MlpPolicy, opts: ResolvedRlDemoOptions, spe
         policyValues,
         baselines,
       },
-      { form: opts.form, alpha: spec.alpha, device: 'cpu' },
+      { form: opts.form, alpha: spec.progress === 'value' ? 0 : spec.alpha, device: 'cpu' },
     );
+    // The collapse arm: the prover's value of each step instead of its advantage.
+    if (spec.progress === 'value') for (let s = 0; s < S; s++) rewards.stepWeights[s] += spec.alpha * proverValues[s];
     grad.fill(0);
     policy.accumulateGrad(traj, rewards.stepWeights, grad);
     const scale = -1 / B;
@@ -410,7 +421,7 @@ export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
 }
 
 function summarizeArm(
-  key: 'outcome' | 'pav',
+  key: 'outcome' | 'pav' | 'qmu',
   label: string,
   gamma: number | null,
   alpha: number,
@@ -481,11 +492,20 @@ export async function runRlDemo(options: RlDemoOptions = {}, ctx: RlDemoContext 
     pavRuns.push(p);
     log(`seed ${s} PAV gamma=${opts.proverGamma}: final accuracy ${(100 * p.finalAccuracy).toFixed(1)}% (${p.seconds.toFixed(1)} s)`);
   }
+  const qmuRuns: RunResult[] = [];
+  if (opts.qmuArm)
+    for (const [i, s] of seeds.entries()) {
+      await yield_();
+      const q = trainReinforce(sftPolicies[i], opts, { seed: s, alpha: opts.alpha, gamma: opts.proverGamma, iterations: opts.iterations, root: roots.get(opts.proverGamma)!, progress: 'value' });
+      qmuRuns.push(q);
+      log(`seed ${s} Q^mu bonus gamma=${opts.proverGamma}: final accuracy ${(100 * q.finalAccuracy).toFixed(1)}% (${q.seconds.toFixed(1)} s)`);
+    }
   const mainSeconds = (performance.now() - tMain) / 1000;
   const formLabel = opts.form === 'q-pi' ? 'Q^pi' : 'R(y)';
   const arms = [
     summarizeArm('outcome', `outcome-only (${formLabel})`, null, 0, outcomeRuns, opts),
     summarizeArm('pav', `${formLabel} + ${opts.alpha} A^mu, gamma=${opts.proverGamma}`, opts.proverGamma, opts.alpha, pavRuns, opts),
+    ...(opts.qmuArm ? [summarizeArm('qmu', `${formLabel} + ${opts.alpha} Q^mu, gamma=${opts.proverGamma}`, opts.proverGamma, opts.alpha, qmuRuns, opts)] : []),
   ];
 
   // The sweep reuses a main run's curve where it is the same computation (same seed, gamma, init).

@@ -144,7 +144,7 @@ function plotHtml(options: Plot.PlotOptions): string {
 }
 
 // One colour per arm in every chart: outcome-only orange, PAV blue, the SFT init grey.
-const ARM_COLORS: Record<string, string> = { outcome: '#efb118', pav: '#4269d0' };
+const ARM_COLORS: Record<string, string> = { outcome: '#efb118', pav: '#4269d0', qmu: '#ff725c' };
 const SFT_COLOR = '#9498a0';
 
 function armColors(r: RlDemoResults, sftLabel?: string): Plot.ScaleOptions {

@@ -87,6 +87,21 @@ describe('runRlDemo', () => {
     await expect(runRlDemo({ optimizer: 'rmsprop' as never })).rejects.toThrow(/optimizer must be 'adam' or 'sgd'/);
   });
 
+  it('the Q^mu-bonus arm trains on the prover value, not the advantage, and is reported as a third arm', async () => {
+    const r = await runRlDemo({ ...tiny, seeds: 1, qmuArm: true, sweepGammas: [], passAtN: [] });
+    expect(r.arms.map((a) => a.key)).toEqual(['outcome', 'pav', 'qmu']);
+    expect(r.arms[2].label).toContain('Q^mu');
+    expect(formatRlTables(r)).toContain('1 Q^mu, gamma=10');
+    // Same seed, init and prover: only the per-step term differs, so training does.
+    const opts = resolveRlDemoOptions({ optimizer: 'sgd', lr: 0.3, qpiRollouts: 0, evalSamples: 256, evalEvery: 10 });
+    const init = supervisedInit(opts, 0);
+    const root = startValues(ProblemTable.of(opts.task), { gamma: 10 })[0];
+    const spec = { seed: 0, alpha: 1, gamma: 10, iterations: 40, root };
+    const adv = trainReinforce(init, opts, spec);
+    const val = trainReinforce(init, opts, { ...spec, progress: 'value' });
+    expect(val.curve.map((c) => c.accuracy)).not.toEqual(adv.curve.map((c) => c.accuracy));
+  });
+
   it('also runs the section-5 form R(y) + alpha A^mu with a batch-mean baseline', async () => {
     const r = await runRlDemo({ ...tiny, seeds: 1, form: 'outcome', baseline: 'batch-mean', sweepGammas: [], passAtN: [] });
     expect(r.arms[1].label).toContain('R(y)');
