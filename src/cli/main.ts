@@ -139,6 +139,18 @@ export function resolveRunConfig(flags: RunFlags): RunConfig {
   return parseRunConfig(mergeConfig(file, fromFlags), flags.config ? `config (${flags.config} and flags)` : 'options');
 }
 
+/** Where PAV's A^mu comes from in this run, in words. */
+function proverDescription(config: RunConfig): string {
+  const p = config.prover;
+  if (p) {
+    const what = p.kind === 'learned' ? `learned, ${p.model}` : p.kind === 'noisy' ? `noisy, gamma ${p.gamma}, sigma ${p.noise}` : `oracle, gamma ${p.gamma}`;
+    return `a separate prover verifier (${what})`;
+  }
+  const real = config.backend?.kind === 'openai' ? config.backend.prover : undefined;
+  if (real) return `a separate prover verifier (${real.kind}, ${real.kind === 'onnx-prm' ? real.modelPath : real.model})`;
+  return `Best-of-${config.search.proverK} of the verifier`;
+}
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('pavsearch')
@@ -167,6 +179,7 @@ export function buildProgram(): Command {
         onStart: (d) => flags.quiet || console.error(`writing results to ${d} (resume an interrupted run with --out ${d} --resume)`),
       });
       console.log(formatSummary(summary));
+      if (config.methods.some((m) => m.endsWith('/pav'))) console.log(`\nPAV advantages: ${proverDescription(config)}.`);
       console.log(`\n${summary.problems} problems, ${seconds.toFixed(1)} s. Results, summary and report.html in ${dir}`);
     });
 

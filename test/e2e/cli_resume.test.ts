@@ -38,6 +38,8 @@ describe('pavsearch run survives kill -9', () => {
     const full = join(dir, 'full');
     const r = spawnSync(process.execPath, cli(['--out', full]), { cwd: root, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
+    // The run says where PAV's advantages came from.
+    expect(r.stdout).toContain('PAV advantages: Best-of-4 of the verifier.');
     const want = rowsOf(full);
     expect(want.length).toBe(60 * 3 * 3);
 
