@@ -5,7 +5,7 @@
 import { ConfigError } from '../errors.ts';
 import { runSearchBatch } from '../search/engine.ts';
 import type { RunConfig } from './run_config.ts';
-import { createToyBackends } from './toy_backends.ts';
+import { createToyBackends, createToyProver } from './toy_backends.ts';
 import { formatTable } from './table.ts';
 import { meanAndSe } from './summary.ts';
 
@@ -61,40 +61,46 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
     separate?.kind === 'learned' && separate.model ? (await import('../toy/learned.ts')).readToyPrmMetadata(separate.model).prover.gamma : undefined;
   const rows = separate ? (study.proverGammas ?? [learnedGamma ?? separate.gamma]) : study.ks;
   const cells: StudyCell[] = [];
-  let problems = 0;
-  for (const row of rows) {
-    const backends = await createToyBackends(separate ? { ...config, prover: { ...separate, gamma: learnedGamma ?? row } } : { ...config, prover: undefined });
-    problems = backends.task.problemCount;
-    const ids = Array.from({ length: problems }, (_, i) => i);
-    try {
-      for (const budget of study.budgets)
-        for (const alpha of study.alphas) {
-          // alpha = 0 is PRM whatever the prover is: run it once per budget.
-          const prm = alpha === 0 ? cells.find((c) => c.budget === budget && c.alpha === 0) : undefined;
-          if (prm) {
-            cells.push({ ...prm, prover: row });
-            continue;
+  // The suite, policy and verifier are the same for every row: built once; only a separate prover
+  // changes from row to row.
+  const base = await createToyBackends({ ...config, prover: undefined });
+  const problems = base.task.problemCount;
+  const ids = Array.from({ length: problems }, (_, i) => i);
+  try {
+    for (const row of rows) {
+      const prover = separate ? await createToyProver(base.table, { ...separate, gamma: learnedGamma ?? row }, config.verifier.workers) : undefined;
+      try {
+        for (const budget of study.budgets)
+          for (const alpha of study.alphas) {
+            // alpha = 0 is PRM whatever the prover is: run it once per budget.
+            const prm = alpha === 0 ? cells.find((c) => c.budget === budget && c.alpha === 0) : undefined;
+            if (prm) {
+              cells.push({ ...prm, prover: row });
+              continue;
+            }
+            const rs = await runSearchBatch(
+              prover ? { ...base, prover } : base,
+              { ...config.search, algorithm: 'beam', score: 'pav', budget, alpha, ...(separate ? {} : { proverK: row }) },
+              ids,
+              { window: config.engine.window, lanes: config.engine.lanes },
+            );
+            const cell = {
+              prover: row,
+              alpha,
+              budget,
+              accuracy: rs.filter((r) => r.correct).length / rs.length,
+              policyTokens: rs.reduce((a, r) => a + r.compute.policyTokens, 0) / rs.length,
+              correct: Uint8Array.from(rs, (r) => (r.correct ? 1 : 0)),
+            };
+            cells.push(cell);
+            onCell?.(cell);
           }
-          const rs = await runSearchBatch(
-            backends,
-            { ...config.search, algorithm: 'beam', score: 'pav', budget, alpha, ...(separate ? {} : { proverK: row }) },
-            ids,
-            { window: config.engine.window, lanes: config.engine.lanes },
-          );
-          const cell = {
-            prover: row,
-            alpha,
-            budget,
-            accuracy: rs.filter((r) => r.correct).length / rs.length,
-            policyTokens: rs.reduce((a, r) => a + r.compute.policyTokens, 0) / rs.length,
-            correct: Uint8Array.from(rs, (r) => (r.correct ? 1 : 0)),
-          };
-          cells.push(cell);
-          onCell?.(cell);
-        }
-    } finally {
-      await backends.close();
+      } finally {
+        await prover?.close?.();
+      }
     }
+  } finally {
+    await base.close();
   }
   const best = study.budgets.map((budget) => {
     const at = cells.filter((c) => c.budget === budget);

@@ -23,15 +23,9 @@ export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'p
     'verifier',
   );
   // A separate prover estimates Q of mu_gamma' (PAV's A^mu); without one, PAV uses Best-of-K of the verifier.
-  const pr = config.prover;
   let prover: ClosableVerifier | undefined;
   try {
-    if (pr)
-      prover = await toyVerifier(
-        table,
-        { kind: pr.kind, gamma: pr.gamma, noise: pr.noise, correlation: pr.noiseCorrelation, seed: pr.seed, model: pr.model, workers: v.workers },
-        'prover',
-      );
+    if (config.prover) prover = await createToyProver(table, config.prover, v.workers);
   } catch (e) {
     await verifier.close?.();
     throw e;
@@ -49,7 +43,12 @@ export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'p
   };
 }
 
-type ClosableVerifier = VerifierBackend<number> & { close?(): Promise<void> };
+export type ClosableVerifier = VerifierBackend<number> & { close?(): Promise<void> };
+
+/** The separate prover a `prover` section describes (learned provers get `workers` pool workers). */
+export function createToyProver(table: ProblemTable, pr: NonNullable<RunConfig['prover']>, workers: number): Promise<ClosableVerifier> {
+  return toyVerifier(table, { kind: pr.kind, gamma: pr.gamma, noise: pr.noise, correlation: pr.noiseCorrelation, seed: pr.seed, model: pr.model, workers }, 'prover');
+}
 
 interface ToyVerifierSpec {
   kind: 'oracle' | 'noisy' | 'learned';
