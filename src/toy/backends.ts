@@ -137,30 +137,15 @@ export class OracleVerifier implements VerifierBackend<number> {
 
 // ---- fixed per-prefix noise ----
 
-function hashLane(seed: number, lane: number, problem: number, prefixes: PrefixList<number>, i: number): number {
-  let h = fmix32((seed ^ Math.imul(lane + 1, 0x9e3779b9)) >>> 0);
-  h = fmix32((h ^ Math.imul(problem + 1, 0x85ebca6b)) >>> 0);
-  // Read in place: the base steps, then the appended one (no per-prefix array).
-  const base = prefixes.base(i);
-  for (let t = 0; t < base.length; t++) h = fmix32((h + Math.imul(base[t] + 1, 0x9e3779b9)) >>> 0);
-  if (prefixes.extended) h = fmix32((h + Math.imul(prefixes.appendedStep(i) + 1, 0x9e3779b9)) >>> 0);
-  return fmix32((h ^ prefixes.lengthOf(i)) >>> 0);
-}
-
-/** prefixNoise of prefix i of a batch. */
-function prefixNoiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i: number): number {
-  const u1 = (hashLane(seed, 0, problem, prefixes, i) + 0.5) / 4294967296;
-  const u2 = (hashLane(seed, 1, problem, prefixes, i) + 0.5) / 4294967296;
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
 /**
- * Noise that drifts along the prefix: z_0 = e(empty), z_h = rho z_{h-1} + sqrt(1 - rho^2) e(prefix[0..h)),
- * with e the per-prefix draw of prefixNoise, so z is standard normal at every length and a prefix's
- * error carries over to its extensions with correlation rho, as a trained model's does. One pass: the
- * hash lanes after t steps give e of the first t steps.
+ * The noise of prefix i: e(p), a standard normal draw that is a pure function of (seed, problem, p)
+ * (Box-Muller on two 32-bit hash lanes of the steps, finished with the length). With rho > 0 it
+ * drifts along the prefix: z_0 = e(empty), z_h = rho z_{h-1} + sqrt(1 - rho^2) e(prefix[0..h)), so z
+ * is standard normal at every length and a prefix's error carries over to its extensions with
+ * correlation rho, as a trained model's does. One pass over the steps, read in place: the lanes
+ * after t steps give e of the first t steps.
  */
-function driftingNoiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i: number, rho: number): number {
+function noiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i: number, rho: number): number {
   let h0 = fmix32((seed ^ Math.imul(1, 0x9e3779b9)) >>> 0);
   let h1 = fmix32((seed ^ Math.imul(2, 0x9e3779b9)) >>> 0);
   h0 = fmix32((h0 ^ Math.imul(problem + 1, 0x85ebca6b)) >>> 0);
@@ -171,15 +156,16 @@ function driftingNoiseAt(seed: number, problem: number, prefixes: PrefixList<num
     return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   };
   const c = Math.sqrt(1 - rho * rho);
-  let z = draw(0);
+  let z = rho > 0 ? draw(0) : 0;
   const n = prefixes.lengthOf(i);
   for (let t = 0; t < n; t++) {
     const k = Math.imul(prefixes.stepAt(i, t) + 1, 0x9e3779b9);
     h0 = fmix32((h0 + k) >>> 0);
     h1 = fmix32((h1 + k) >>> 0);
-    z = rho * z + c * draw(t + 1);
+    // Independent noise needs only the draw of the whole prefix.
+    if (rho > 0) z = rho * z + c * draw(t + 1);
   }
-  return z;
+  return rho > 0 ? z : draw(n);
 }
 
 /**
@@ -188,12 +174,12 @@ function driftingNoiseAt(seed: number, problem: number, prefixes: PrefixList<num
  * independent 32-bit hash lanes).
  */
 export function prefixNoise(seed: number, problem: number, prefix: readonly number[]): number {
-  return prefixNoiseAt(seed, problem, PrefixList.of([prefix]), 0);
+  return noiseAt(seed, problem, PrefixList.of([prefix]), 0, 0);
 }
 
-/** The noise of a NoisyVerifier with `correlation` rho (see driftingNoiseAt). */
+/** The noise of a NoisyVerifier with `correlation` rho (see noiseAt). */
 export function driftingPrefixNoise(seed: number, problem: number, prefix: readonly number[], rho: number): number {
-  return driftingNoiseAt(seed, problem, PrefixList.of([prefix]), 0, rho);
+  return noiseAt(seed, problem, PrefixList.of([prefix]), 0, rho);
 }
 
 export interface NoisyVerifierOptions extends OracleVerifierOptions {
@@ -243,12 +229,7 @@ export class NoisyVerifier extends OracleVerifier {
     const values = new Float64Array(q.length);
     for (let i = 0; i < q.length; i++) {
       const p = Math.min(1 - this.clip, Math.max(this.clip, q[i]));
-      const z =
-        this.sigma === 0
-          ? 0
-          : this.correlation === 0
-            ? prefixNoiseAt(this.seed, batch.problems[i], prefixes, i)
-            : driftingNoiseAt(this.seed, batch.problems[i], prefixes, i, this.correlation);
+      const z = this.sigma === 0 ? 0 : noiseAt(this.seed, batch.problems[i], prefixes, i, this.correlation);
       values[i] = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + this.sigma * z)));
     }
     return { values, tokens: prefixLengths(prefixes) };
