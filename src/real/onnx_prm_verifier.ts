@@ -142,6 +142,7 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     head: ResolvedHead,
     pool: VerifierPool,
     columns: number,
+    encoding: PrmEncodingSettings,
     tokenizers: PrmTokenizerPool | undefined,
   ) {
     this.opts = o;
@@ -158,7 +159,7 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     this.template = templateFn(o.template);
     this.problemText = problemTextLookup(o.problems);
     this.tokenizers = tokenizers;
-    this.encoding = { stepTag: this.stepTag, stepTagId: tagId, maxLength: this.maxLength, truncation: o.truncation ?? 'left', tokenizerPath: o.tokenizerPath };
+    this.encoding = encoding;
   }
 
   /** Load the tokenizer, start the pool, and check the model's output against the head with one probe row. */
@@ -246,18 +247,19 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
         const top = Math.max(head.positive, head.negative);
         if (top >= C) throw new ConfigError(`head label token id ${top} is out of range: ${o.modelPath} output ${outputName} has ${C} columns per position (is it an LM head? use kind 'classification' for a label head)`);
       }
+      // One set of encoding settings for this thread and the tokenizer workers.
+      const encoding: PrmEncodingSettings = {
+        stepTag: tag,
+        stepTagId: tagId,
+        maxLength: o.maxLength ?? DEFAULT_MAX_LENGTH,
+        truncation: o.truncation ?? 'left',
+        tokenizerPath: o.tokenizerPath,
+      };
       const tokenizers =
         tokenizerWorkers > 0
-          ? await PrmTokenizerPool.create(tokenizerWorkers, {
-              tokenizerPath: o.tokenizerPath,
-              template: o.template as TokenizeWorkerConfig['template'] ?? 'qwen-prm',
-              stepTag: tag,
-              stepTagId: tagId,
-              maxLength: o.maxLength ?? DEFAULT_MAX_LENGTH,
-              truncation: o.truncation ?? 'left',
-            })
+          ? await PrmTokenizerPool.create(tokenizerWorkers, { ...encoding, template: (o.template as TokenizeWorkerConfig['template']) ?? 'qwen-prm' })
           : undefined;
-      return new OnnxPrmVerifier(o, tok, tagId, head, pool, C, tokenizers);
+      return new OnnxPrmVerifier(o, tok, tagId, head, pool, C, encoding, tokenizers);
     } catch (e) {
       if (!o.pool) await pool.close({ drain: false });
       if (e instanceof ConfigError) throw e;
