@@ -5,7 +5,7 @@
 import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import type { Phase } from './compute.ts';
+import { chargeScores, type Phase } from './compute.ts';
 import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList } from './prefixes.ts';
@@ -71,15 +71,7 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     if (prover && prov) checkScoreBatch(prover.name, prov, states.length);
     rootQ.set(base.values);
     if (prov) rootMu.set(prov.values);
-    states.forEach((s, i) => {
-      const c = s.result.compute;
-      c.verifierCalls += 1;
-      c.verifierTokens += base.tokens[i];
-      if (prov) {
-        c.proverCalls += 1;
-        c.proverTokens += prov.tokens[i];
-      }
-    });
+    states.forEach((s, i) => chargeScores(s.result.compute, base, prov, i, i + 1));
   }
   const rootKey = new Uint32Array(2);
   states.forEach((s, i) => {
@@ -176,21 +168,8 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
     );
     checkScoreBatch(verifier.name, base, nChildren);
     if (prover && prov) checkScoreBatch(prover.name, prov, nChildren);
-    for (let r = 0; r < parents.length; r++) {
-      const c = active[parentProblem[r]].result.compute;
-      let tokens = 0;
-      let proverTokens = 0;
-      for (let i = r * samplesPerBeam; i < (r + 1) * samplesPerBeam; i++) {
-        tokens += base.tokens[i];
-        if (prov) proverTokens += prov.tokens[i];
-      }
-      c.verifierCalls += samplesPerBeam;
-      c.verifierTokens += tokens;
-      if (prov) {
-        c.proverCalls += samplesPerBeam;
-        c.proverTokens += proverTokens;
-      }
-    }
+    for (let r = 0; r < parents.length; r++)
+      chargeScores(active[parentProblem[r]].result.compute, base, prov, r * samplesPerBeam, (r + 1) * samplesPerBeam);
 
     // 3. Prune: one segmented call for all problems (segment = problem, DVTS groups = subtrees).
     const kept = await timed('prune', `prune d${depth}`, active, () => {

@@ -5,7 +5,7 @@ import { aggregateSteps, effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { voteAnswers } from '../ops/vote.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import type { Phase } from './compute.ts';
+import { chargeScores, type Phase } from './compute.ts';
 import { checkCompletionBatch, checkScoreBatch } from './backend_checks.ts';
 import { stringKey } from './keys.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
@@ -55,11 +55,7 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
       verifier.scorePrefixes({ problems: Uint32Array.from(traces, (_, i) => problems[sampleProblem(i)]), prefixes: traces, signal: ctx.signal }),
     );
     checkScoreBatch(verifier.name, orm, traces.length);
-    for (let i = 0; i < traces.length; i++) {
-      const c = results[sampleProblem(i)].compute;
-      c.verifierCalls += 1;
-      c.verifierTokens += orm.tokens[i];
-    }
+    for (let i = 0; i < traces.length; i++) chargeScores(results[sampleProblem(i)].compute, orm, undefined, i, i + 1);
     scores = orm.values;
   } else {
     // PAV of every step: score every prefix (the bare problem included), then
@@ -88,13 +84,7 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     if (prover && prov) checkScoreBatch(prover.name, prov, prefixes.length);
     for (let j = 0; j < prefixes.length; j++) {
       const p = j < P ? j : sampleProblem(traceOfPrefix(stepAt, j));
-      const c = results[p].compute;
-      c.verifierCalls += 1;
-      c.verifierTokens += base.tokens[j];
-      if (prov) {
-        c.proverCalls += 1;
-        c.proverTokens += prov.tokens[j];
-      }
+      chargeScores(results[p].compute, base, prov, j, j + 1);
     }
     const nSteps = stepOffsets[traces.length];
     scores = await timed('prune', 'rerank', () => {

@@ -1,4 +1,5 @@
 // Compute accounting (what a search spent) and phase timing (where the wall time went).
+import type { ScoreBatch } from './backends.ts';
 
 export interface ComputeCounters {
   /** Steps sampled from the policy (a completion of H steps counts H). */
@@ -23,6 +24,18 @@ export function zeroCounters(): ComputeCounters {
 
 export function zeroPhases(): PhaseTimes {
   return { generate: 0, score: 0, prune: 0, other: 0 };
+}
+
+/**
+ * Charge the prefixes [from, to) of a scored batch to `c`: one call and its tokens each for the
+ * verifier and, when there is one, for the separate prover.
+ */
+export function chargeScores(c: ComputeCounters, base: ScoreBatch, prov: ScoreBatch | undefined, from: number, to: number): void {
+  c.verifierCalls += to - from;
+  for (let i = from; i < to; i++) c.verifierTokens += base.tokens[i];
+  if (!prov) return;
+  c.proverCalls += to - from;
+  for (let i = from; i < to; i++) c.proverTokens += prov.tokens[i];
 }
 
 export function addCounters(into: ComputeCounters, c: ComputeCounters): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCounters, busySeconds, estimateFlops, zeroCounters, type Span } from '../../src/search/compute.ts';
+import { addCounters, busySeconds, chargeScores, estimateFlops, zeroCounters, type Span } from '../../src/search/compute.ts';
 
 const span = (phase: Span['phase'], ts: number, dur: number, lane = 0): Span => ({ name: phase, phase, ts, dur, lane });
 
@@ -33,5 +33,16 @@ describe('estimateFlops', () => {
     addCounters(into, { ...c, proverCalls: 4, verifierCalls: 2, policyCalls: 1, policySamples: 9 });
     addCounters(into, { ...c, proverCalls: 4, verifierCalls: 2, policyCalls: 1, policySamples: 9 });
     expect(into).toEqual({ policySamples: 18, policyTokens: 200, policyCalls: 2, verifierCalls: 4, verifierTokens: 2000, proverCalls: 8, proverTokens: 1000 });
+  });
+});
+
+describe('chargeScores', () => {
+  it('charges a range of prefixes to the verifier and, when present, the prover', () => {
+    const base = { values: new Float64Array(4), tokens: Uint32Array.of(1, 2, 3, 4) };
+    const prov = { values: new Float64Array(4), tokens: Uint32Array.of(10, 20, 30, 40) };
+    const c = zeroCounters();
+    chargeScores(c, base, prov, 1, 3);
+    chargeScores(c, base, undefined, 3, 4);
+    expect(c).toMatchObject({ verifierCalls: 3, verifierTokens: 9, proverCalls: 2, proverTokens: 50 });
   });
 });
