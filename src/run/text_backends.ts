@@ -61,7 +61,7 @@ export async function createTextBackends(config: OpenAIBackendConfig, opts: Text
     onRetry: opts.onRetry,
   });
   const verifier = await textVerifier(config.verifier, problems, 'backend.verifier', opts);
-  let prover: ClosableVerifier | undefined;
+  let prover: VerifierBackend<string> | undefined;
   try {
     if (config.prover) prover = await textVerifier(config.prover, problems, 'backend.prover', opts);
   } catch (e) {
@@ -82,10 +82,8 @@ export async function createTextBackends(config: OpenAIBackendConfig, opts: Text
   };
 }
 
-type ClosableVerifier = VerifierBackend<string> & { close?(): Promise<void> };
-
 /** A PRM as configured: onnxruntime in the verifier pool, or vLLM's pooling endpoint. */
-async function textVerifier(v: OpenAIBackendConfig['verifier'], problems: TextProblem[], where: string, opts: TextBackendOptions): Promise<ClosableVerifier> {
+async function textVerifier(v: OpenAIBackendConfig['verifier'], problems: TextProblem[], where: string, opts: TextBackendOptions): Promise<VerifierBackend<string>> {
   if (v.kind === 'onnx-prm')
     return OnnxPrmVerifier.create({
       modelPath: v.modelPath,

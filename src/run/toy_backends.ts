@@ -23,7 +23,7 @@ export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'p
     'verifier',
   );
   // A separate prover estimates Q of mu_gamma' (PAV's A^mu); without one, PAV uses Best-of-K of the verifier.
-  let prover: ClosableVerifier | undefined;
+  let prover: VerifierBackend<number> | undefined;
   try {
     if (config.prover) prover = await createToyProver(table, config.prover, v.workers);
   } catch (e) {
@@ -43,10 +43,8 @@ export async function createToyBackends(config: Pick<RunConfig, 'benchmark' | 'p
   };
 }
 
-export type ClosableVerifier = VerifierBackend<number> & { close?(): Promise<void> };
-
 /** The separate prover a `prover` section describes (learned provers get `workers` pool workers). */
-export function createToyProver(table: ProblemTable, pr: NonNullable<RunConfig['prover']>, workers: number): Promise<ClosableVerifier> {
+export function createToyProver(table: ProblemTable, pr: NonNullable<RunConfig['prover']>, workers: number): Promise<VerifierBackend<number>> {
   return toyVerifier(table, { kind: pr.kind, gamma: pr.gamma, noise: pr.noise, correlation: pr.noiseCorrelation, seed: pr.seed, model: pr.model, workers }, 'prover');
 }
 
@@ -60,7 +58,7 @@ interface ToyVerifierSpec {
   workers: number;
 }
 
-async function toyVerifier(table: ProblemTable, o: ToyVerifierSpec, what: 'verifier' | 'prover'): Promise<ClosableVerifier> {
+async function toyVerifier(table: ProblemTable, o: ToyVerifierSpec, what: 'verifier' | 'prover'): Promise<VerifierBackend<number>> {
   switch (o.kind) {
     case 'oracle':
       return new OracleVerifier(table, { gamma: o.gamma });
