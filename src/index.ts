@@ -21,6 +21,7 @@ export { selectTopK, selectTopKAsync, type SelectTopKOptions, type SelectTopKRes
 export { voteAnswers, voteAnswersAsync, NO_WINNER, type VoteMethod } from './ops/vote.ts';
 export type * from './search/backends.ts';
 export { PrefixList, prefixList, type Prefixes } from './search/prefixes.ts';
+export { ROOT, StepTree } from './search/step_tree.ts';
 export { runSearchBatch, solve, type BatchOptions, type SolveOptions } from './search/engine.ts';
 export { parseSearchConfig, ALGORITHMS, type SearchConfig, type SearchConfigInput, type Algorithm } from './search/config.ts';
 export type { ProblemResult, Backends, ProgressEvent } from './search/result.ts';

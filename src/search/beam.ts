@@ -1,7 +1,8 @@
 // Step-level search over a cohort of problems in lockstep: the paper's beam search (top B across
 // parents, scored by PRM or PAV) and DVTS (independent subtrees, greedy per subtree). Every round
 // sends all live beams of all problems to the policy and all children to the verifier in one
-// batch each, then prunes every problem with one segmented native call.
+// batch each, then prunes every problem with one segmented native call. Beams are nodes of a
+// StepTree (no per-beam objects or step arrays): see BeamNodes.
 import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
@@ -9,180 +10,252 @@ import { chargeScores, type Phase } from './compute.ts';
 import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList } from './prefixes.ts';
+import { ROOT, StepTree } from './step_tree.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
 
-interface Beam<S> {
-  steps: S[];
-  /** Q^pi of the prefix. */
-  q: number;
+/**
+ * The beams a cohort keeps, as nodes of one StepTree with a column per field: a kept child costs a
+ * few stores, nothing is allocated per beam, and a node's chain of parents gives its trace and the
+ * Q^pi after each step. Each problem (and DVTS subtree) starts at a root node of depth 0.
+ */
+class BeamNodes<S> {
+  readonly tree = new StepTree<S>();
+  /** Q^pi of the node's prefix. */
+  q = new Float64Array(1024);
   /** Separate prover's value of the prefix (only with a prover verifier). */
-  mu: number;
-  /** The beam this one extends (null at the root): the chain gives Q^pi after each step, for reports. */
-  parent: Beam<S> | null;
+  mu = new Float64Array(1024);
   /** DVTS subtree; 0 for beam search. */
-  group: number;
-  /** 64-bit key of the prefix as two 32-bit lanes (dedupe only; see keys.ts). */
-  keyLo: number;
-  keyHi: number;
-  finished: boolean;
+  group = new Uint32Array(1024);
+  /** 64-bit dedupe key of the prefix as [lo, hi] pairs (dedupe only; see keys.ts). */
+  keys = new Uint32Array(2048);
+  finished = new Uint8Array(1024);
+
+  root(q: number, mu: number, group: number, keys: Uint32Array): number {
+    const n = this.tree.addRoot();
+    this.set(n, q, mu, group, keys, 0, 0);
+    return n;
+  }
+
+  /** A kept child: `step` after `parent`, its values, and its key at pair `k` of `keys`. */
+  child(parent: number, step: S, q: number, mu: number, keys: Uint32Array | undefined, k: number, finished: number): number {
+    const n = this.tree.add(parent, step);
+    this.set(n, q, mu, this.group[parent], keys, k, finished);
+    return n;
+  }
+
+  private set(n: number, q: number, mu: number, group: number, keys: Uint32Array | undefined, k: number, finished: number): void {
+    if (n === this.q.length) this.grow();
+    this.q[n] = q;
+    this.mu[n] = mu;
+    this.group[n] = group;
+    this.finished[n] = finished;
+    if (keys) {
+      this.keys[2 * n] = keys[2 * k];
+      this.keys[2 * n + 1] = keys[2 * k + 1];
+    }
+  }
+
+  private grow(): void {
+    const size = 2 * this.q.length;
+    const grown = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, length: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(length);
+      b.set(a);
+      return b;
+    };
+    this.q = grown(this.q, size);
+    this.mu = grown(this.mu, size);
+    this.group = grown(this.group, size);
+    this.keys = grown(this.keys, 2 * size);
+    this.finished = grown(this.finished, size);
+  }
 }
 
 interface ProblemState<S> {
   problem: number;
-  live: Beam<S>[];
-  done: Beam<S>[];
+  /** Node ids of the live beams and of the finished (or step-capped) traces. */
+  live: number[];
+  done: number[];
   result: ProblemResult<S>;
 }
 
 /** Run beam search or DVTS on a cohort of problems; results in the order of `problems`. */
 export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly number[]): Promise<ProblemResult<S>[]> {
-  const { config, policy, verifier, prover, task } = ctx;
-  const dvts = config.algorithm === 'dvts';
-  if (config.algorithm !== 'beam' && !dvts) throw new PavError(`runStepSearch cannot run ${config.algorithm}`, ErrorCodes.INTERNAL);
-  // Beam: B live beams share one pool of B slots. DVTS: N / width subtrees, one beam each.
-  // A budget below the subtree width runs one subtree of the budget's width (N candidates a step).
-  const width = Math.min(config.dvtsWidth, config.budget);
-  const subtrees = dvts ? Math.max(1, Math.floor(config.budget / width)) : 1;
-  const capacity = dvts ? subtrees : config.budget;
-  const samplesPerBeam = dvts ? width : config.expansions;
-  const pav = config.score === 'pav';
-  const algoCode = stringCode(config.algorithm);
+  const search = new StepSearch(ctx, problems);
+  await search.run();
+  return search.results();
+}
 
-  const states: ProblemState<S>[] = problems.map((p) => ({
-    problem: p,
-    live: [],
-    done: [],
-    result: emptyResult(task, config, p),
-  }));
+/**
+ * One cohort's search. A class, not closures inside runStepSearch: V8 specialises optimised code
+ * on the closures a function calls, and every cohort made new ones, so the round loop deoptimised
+ * at the start of each cohort and ran unoptimised for much of a run.
+ */
+class StepSearch<S> {
+  private readonly config: DriverContext<S>['config'];
+  private readonly dvts: boolean;
+  private readonly pav: boolean;
+  /** Beam: B live beams share one pool of B slots. DVTS: N / width subtrees, one beam each. */
+  private readonly subtrees: number;
+  private readonly capacity: number;
+  private readonly samplesPerBeam: number;
+  private readonly algoCode: number;
+  private readonly states: ProblemState<S>[];
+  private readonly nodes = new BeamNodes<S>();
+  /** One reward buffer per cohort, reused every round: a fresh output costs more than the op. */
+  private rewardBuffer = new Float64Array(0);
 
-  const timed = <T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> =>
-    timeShared(ctx, phase, name, active.map((s) => s.result), fn);
-
-  // The root: value of the bare problem (the parent value of the first step under PAV).
-  const rootQ = new Float64Array(states.length);
-  const rootMu = new Float64Array(states.length);
-  if (pav) {
-    const req = { problems: Uint32Array.from(problems), prefixes: problems.map(() => [] as S[]), signal: ctx.signal };
-    const [base, prov] = await timed('score', 'score root', states, () =>
-      Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]),
-    );
-    checkScoreBatch(verifier.name, base, states.length);
-    if (prover && prov) checkScoreBatch(prover.name, prov, states.length);
-    rootQ.set(base.values);
-    if (prov) rootMu.set(prov.values);
-    states.forEach((s, i) => chargeScores(s.result.compute, base, prov, i, i + 1));
-  }
-  const rootKey = new Uint32Array(2);
-  states.forEach((s, i) => {
-    if (config.dedupe) rootKeyInto(rootKey, 0, s.problem);
-    for (let g = 0; g < subtrees; g++)
-      s.live.push({ steps: [], q: rootQ[i], mu: rootMu[i], parent: null, group: g, finished: false, keyLo: rootKey[0], keyHi: rootKey[1] });
-  });
-
-  let rewardBuffer: Float64Array | undefined;
-  const pastDeadline = () => ctx.deadline !== undefined && performance.now() >= ctx.deadline;
-  for (let depth = 0; depth < config.maxSteps; depth++) {
-    const active = states.filter((s) => s.live.length > 0 && s.done.length < capacity);
-    if (active.length === 0) break;
-    if (pastDeadline()) {
-      for (const s of states) s.result.status = 'deadline';
-      break;
-    }
-    if (ctx.signal?.aborted) throw abortError(ctx.signal);
-    try {
-      await expand(depth, active);
-    } catch (err) {
-      // A call cut short by the deadline: keep what earlier rounds found.
-      if (!pastDeadline()) throw err;
-      for (const s of states) s.result.status = 'deadline';
-      break;
-    }
+  constructor(
+    private readonly ctx: DriverContext<S>,
+    private readonly problems: readonly number[],
+  ) {
+    const config = (this.config = ctx.config);
+    this.dvts = config.algorithm === 'dvts';
+    if (config.algorithm !== 'beam' && !this.dvts) throw new PavError(`runStepSearch cannot run ${config.algorithm}`, ErrorCodes.INTERNAL);
+    // A budget below the subtree width runs one subtree of the budget's width (N candidates a step).
+    const width = Math.min(config.dvtsWidth, config.budget);
+    this.subtrees = this.dvts ? Math.max(1, Math.floor(config.budget / width)) : 1;
+    this.capacity = this.dvts ? this.subtrees : config.budget;
+    this.samplesPerBeam = this.dvts ? width : config.expansions;
+    this.pav = config.score === 'pav';
+    this.algoCode = stringCode(config.algorithm);
+    this.states = problems.map((p) => ({ problem: p, live: [], done: [], result: emptyResult(ctx.task, config, p) }));
   }
 
-  async function expand(depth: number, active: ProblemState<S>[]): Promise<void> {
+  private timed<T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> {
+    return timeShared(this.ctx, phase, name, active.map((s) => s.result), fn);
+  }
 
-    // 1. Generate: C next steps for every live beam of every active problem.
+  private pastDeadline(): boolean {
+    return this.ctx.deadline !== undefined && performance.now() >= this.ctx.deadline;
+  }
+
+  async run(): Promise<void> {
+    const { ctx, config, states, nodes } = this;
+    const { verifier, prover } = ctx;
+    // The root: value of the bare problem (the parent value of the first step under PAV).
+    const rootQ = new Float64Array(states.length);
+    const rootMu = new Float64Array(states.length);
+    if (this.pav) {
+      const req = { problems: Uint32Array.from(this.problems), prefixes: this.problems.map(() => [] as S[]), signal: ctx.signal };
+      const [base, prov] = await this.timed('score', 'score root', states, () =>
+        Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]),
+      );
+      checkScoreBatch(verifier.name, base, states.length);
+      if (prover && prov) checkScoreBatch(prover.name, prov, states.length);
+      rootQ.set(base.values);
+      if (prov) rootMu.set(prov.values);
+      states.forEach((s, i) => chargeScores(s.result.compute, base, prov, i, i + 1));
+    }
+    const rootKey = new Uint32Array(2);
+    states.forEach((s, i) => {
+      if (config.dedupe) rootKeyInto(rootKey, 0, s.problem);
+      for (let g = 0; g < this.subtrees; g++) s.live.push(nodes.root(rootQ[i], rootMu[i], g, rootKey));
+    });
+
+    for (let depth = 0; depth < config.maxSteps; depth++) {
+      const active = states.filter((s) => s.live.length > 0 && s.done.length < this.capacity);
+      if (active.length === 0) break;
+      if (this.pastDeadline()) {
+        for (const s of states) s.result.status = 'deadline';
+        break;
+      }
+      if (ctx.signal?.aborted) throw abortError(ctx.signal);
+      try {
+        await this.expand(depth, active);
+      } catch (err) {
+        // A call cut short by the deadline: keep what earlier rounds found.
+        if (!this.pastDeadline()) throw err;
+        for (const s of states) s.result.status = 'deadline';
+        break;
+      }
+    }
+  }
+
+  private async expand(depth: number, active: ProblemState<S>[]): Promise<void> {
+    const { ctx, config, nodes, samplesPerBeam, capacity, dvts } = this;
+    const { policy, verifier, prover } = ctx;
+    const tree = nodes.tree;
+    const prov0 = this.pav ? prover : undefined;
+    // 1. Generate: C next steps for every live beam of every active problem. Problem a's parents
+    // are rows [parentOffsets[a], parentOffsets[a + 1]); its children follow in the same order.
     let nParents = 0;
     for (const s of active) nParents += s.live.length;
-    const parents: Beam<S>[] = new Array(nParents);
-    const parentSteps: S[][] = new Array(nParents);
-    const parentProblem = new Uint32Array(nParents);
+    const parentNodes = new Int32Array(nParents);
     const reqProblems = new Uint32Array(nParents);
     const seeds = new Uint32Array(nParents);
-    const parentKeys = config.dedupe ? new Uint32Array(2 * nParents) : undefined;
+    const parentOffsets = new Uint32Array(active.length + 1);
     for (let a = 0, r = 0; a < active.length; a++) {
       const s = active[a];
       // mixSeed(seed, algorithm, problem, depth, beam, group), its shared head folded once.
-      const head = mixIn(mixIn(mixIn(mixIn(MIX_START, config.seed), algoCode), s.problem), depth);
+      const head = mixIn(mixIn(mixIn(mixIn(MIX_START, config.seed), this.algoCode), s.problem), depth);
       for (let bi = 0; bi < s.live.length; bi++, r++) {
-        const b = s.live[bi];
-        parents[r] = b;
-        parentSteps[r] = b.steps;
-        parentProblem[r] = a;
+        const node = s.live[bi];
+        parentNodes[r] = node;
         reqProblems[r] = s.problem;
-        seeds[r] = fmix32(mixIn(mixIn(head, bi), b.group));
-        if (parentKeys) {
-          parentKeys[2 * r] = b.keyLo;
-          parentKeys[2 * r + 1] = b.keyHi;
-        }
+        seeds[r] = fmix32(mixIn(mixIn(head, bi), nodes.group[node]));
       }
+      parentOffsets[a + 1] = r;
     }
-    const gen = await timed('generate', `generate d${depth}`, active, () =>
+    const gen = await this.timed('generate', `generate d${depth}`, active, () =>
       policy.sampleSteps({
         problems: reqProblems,
-        prefixes: parentSteps, // plain arrays: the live beams are materialised already
+        prefixes: PrefixList.inTree(tree, parentNodes),
         n: samplesPerBeam,
         seeds,
         signal: ctx.signal,
       }),
     );
-    const nChildren = parents.length * samplesPerBeam;
+    const nChildren = nParents * samplesPerBeam;
     checkStepBatch(policy.name, gen, nChildren);
+    // Children stay (parent node, new step) until pruning: only the kept ones become nodes.
     const parentIndex = new Uint32Array(nChildren);
+    const childBase = new Int32Array(nChildren);
     const childProblems = new Uint32Array(nChildren);
-    for (let r = 0; r < parents.length; r++) {
-      const c = active[parentProblem[r]].result.compute;
-      let tokens = 0;
-      for (let j = 0; j < samplesPerBeam; j++) {
-        const i = r * samplesPerBeam + j;
+    for (let r = 0, i = 0; r < nParents; r++) {
+      for (let j = 0; j < samplesPerBeam; j++, i++) {
         parentIndex[i] = r;
+        childBase[i] = parentNodes[r];
         childProblems[i] = reqProblems[r];
-        tokens += gen.tokens[i];
       }
-      c.policyCalls += 1;
-      c.policySamples += samplesPerBeam;
+    }
+    const childOffsets = new Uint32Array(active.length + 1);
+    for (let a = 0; a < active.length; a++) {
+      const lo = parentOffsets[a] * samplesPerBeam;
+      const hi = (childOffsets[a + 1] = parentOffsets[a + 1] * samplesPerBeam);
+      const c = active[a].result.compute;
+      let tokens = 0;
+      for (let i = lo; i < hi; i++) tokens += gen.tokens[i];
+      c.policyCalls += parentOffsets[a + 1] - parentOffsets[a];
+      c.policySamples += hi - lo;
       c.policyTokens += tokens;
     }
-    // Children stay (parent steps, new step) until pruning: only the kept ones become arrays.
-    const children = PrefixList.extending(parentSteps, parentIndex, gen.steps);
+    const children = PrefixList.inTree(tree, childBase, gen.steps);
     // Dedupe keys chain from the parent's key: one step hash per child, no prefix rehashing.
-    const keys = parentKeys ? new BigUint64Array(nChildren) : undefined;
+    const keys = config.dedupe ? new BigUint64Array(nChildren) : undefined;
     const childKeys = keys ? new Uint32Array(keys.buffer) : undefined;
-    if (childKeys && parentKeys) for (let i = 0; i < nChildren; i++) extendKeyInto(childKeys, i, parentKeys, parentIndex[i], gen.steps[i]);
+    if (childKeys) for (let i = 0; i < nChildren; i++) extendKeyInto(childKeys, i, nodes.keys, childBase[i], gen.steps[i]);
 
     // 2. Score every child (and with a separate prover, its prover value too).
     const scoreReq = { problems: childProblems, prefixes: children, signal: ctx.signal };
-    const [base, prov] = await timed('score', `score d${depth}`, active, () =>
-      Promise.all([verifier.scorePrefixes(scoreReq), pav ? prover?.scorePrefixes(scoreReq) : undefined]),
+    const [base, prov] = await this.timed('score', `score d${depth}`, active, () =>
+      Promise.all([verifier.scorePrefixes(scoreReq), prov0?.scorePrefixes(scoreReq)]),
     );
     checkScoreBatch(verifier.name, base, nChildren);
     if (prover && prov) checkScoreBatch(prover.name, prov, nChildren);
-    for (let r = 0; r < parents.length; r++)
-      chargeScores(active[parentProblem[r]].result.compute, base, prov, r * samplesPerBeam, (r + 1) * samplesPerBeam);
+    for (let a = 0; a < active.length; a++) chargeScores(active[a].result.compute, base, prov, childOffsets[a], childOffsets[a + 1]);
 
     // 3. Prune: one segmented call for all problems (segment = problem, DVTS groups = subtrees).
-    const kept = await timed('prune', `prune d${depth}`, active, () => {
+    const kept = await this.timed('prune', `prune d${depth}`, active, () => {
       let scores: Float64Array = base.values;
-      if (pav) {
-        const parentQ = new Float64Array(parents.length);
-        const parentMu = new Float64Array(parents.length);
-        for (let r = 0; r < parents.length; r++) {
-          parentQ[r] = parents[r].q;
-          parentMu[r] = parents[r].mu;
+      if (this.pav) {
+        const parentQ = new Float64Array(nParents);
+        const parentMu = new Float64Array(nParents);
+        for (let r = 0; r < nParents; r++) {
+          parentQ[r] = nodes.q[parentNodes[r]];
+          parentMu[r] = nodes.mu[parentNodes[r]];
         }
-        // One reward buffer per cohort, reused every round: a fresh output costs more than the op.
-        if (!rewardBuffer || rewardBuffer.length < nChildren) rewardBuffer = new Float64Array(nChildren);
+        if (this.rewardBuffer.length < nChildren) this.rewardBuffer = new Float64Array(nChildren);
         scores = effectiveRewards({
           q: base.values,
           parentIndex,
@@ -190,42 +263,29 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
           alpha: config.alpha,
           K: config.proverK,
           ...(prov ? { proverChild: prov.values, proverParent: parentMu } : {}),
-          out: rewardBuffer.subarray(0, nChildren),
+          out: this.rewardBuffer.subarray(0, nChildren),
         });
       }
-      const offsets = new Uint32Array(active.length + 1);
-      for (let r = 0; r < parents.length; r++) offsets[parentProblem[r] + 1] += samplesPerBeam;
-      for (let a = 0; a < active.length; a++) offsets[a + 1] += offsets[a];
       // Beam keeps the free slots of each problem: select the largest and cut per problem below.
-      const k = dvts ? 1 : Math.max(...active.map((s) => capacity - s.done.length));
-      return selectTopK({
-        scores,
-        offsets,
-        k,
-        ...(keys ? { keys } : {}),
-        ...(dvts ? { groups: subtreeOf(parentIndex, parents) } : {}),
-      });
+      let k = 1;
+      if (!dvts) for (const s of active) k = Math.max(k, capacity - s.done.length);
+      let groups: Uint32Array | undefined;
+      if (dvts) {
+        groups = new Uint32Array(nChildren);
+        for (let i = 0; i < nChildren; i++) groups[i] = nodes.group[childBase[i]];
+      }
+      return selectTopK({ scores, offsets: childOffsets, k, ...(keys ? { keys } : {}), ...(groups ? { groups } : {}) });
     });
 
     for (let a = 0; a < active.length; a++) {
       const s = active[a];
       const slots = dvts ? Number.POSITIVE_INFINITY : capacity - s.done.length;
-      const next: Beam<S>[] = [];
+      const next: number[] = [];
       for (let j = kept.offsets[a]; j < kept.offsets[a + 1] && j - kept.offsets[a] < slots; j++) {
         const i = kept.indices[j];
-        const parent = parents[parentIndex[i]];
-        const beam: Beam<S> = {
-          steps: children.at(i) as S[],
-          q: base.values[i],
-          mu: prov ? prov.values[i] : 0,
-          parent,
-          group: parent.group,
-          finished: gen.finished[i] === 1,
-          keyLo: childKeys ? childKeys[2 * i] : 0,
-          keyHi: childKeys ? childKeys[2 * i + 1] : 0,
-        };
-        if (beam.finished || beam.steps.length >= config.maxSteps) s.done.push(beam);
-        else next.push(beam);
+        const node = nodes.child(childBase[i], gen.steps[i], base.values[i], prov ? prov.values[i] : 0, childKeys, i, gen.finished[i]);
+        if (gen.finished[i] === 1 || tree.depthOf(node) >= config.maxSteps) s.done.push(node);
+        else next.push(node);
       }
       s.live = next;
     }
@@ -234,42 +294,48 @@ export async function runStepSearch<S>(ctx: DriverContext<S>, problems: readonly
       depth,
       liveBeams: active.reduce((n, s) => n + s.live.length, 0),
       activeProblems: active.length,
-      bestValue: states.length === 1 ? bestOf(states[0]).beam?.q : undefined,
+      bestValue: this.states.length === 1 ? bestValueOf(nodes, this.states[0]) : undefined,
     });
   }
 
-  for (const s of states) {
-    const { beam, finished } = bestOf(s);
-    const r = s.result;
-    if (!beam) continue;
-    r.trace = beam.steps;
-    r.value = beam.q;
-    r.stepValues = stepValuesOf(beam);
-    r.finished = finished;
-    r.answer = task.answerKey(s.problem, beam.steps);
-    r.correct = task.isCorrect(s.problem, beam.steps);
+  results(): ProblemResult<S>[] {
+    const { nodes, states } = this;
+    const tree = nodes.tree;
+    const task = this.ctx.task;
+    for (const s of states) {
+      const node = bestOf(nodes, s);
+      const r = s.result;
+      if (node === ROOT) continue;
+      r.trace = tree.path(node);
+      r.value = nodes.q[node];
+      r.stepValues = stepValuesOf(nodes, node);
+      r.finished = nodes.finished[node] === 1;
+      r.answer = task.answerKey(s.problem, r.trace);
+      r.correct = task.isCorrect(s.problem, r.trace);
+    }
+    return states.map((s) => s.result);
   }
-  return states.map((s) => s.result);
 }
 
-/** Q^pi after each step of a beam's trace, read off its chain of parents. */
-function stepValuesOf<S>(beam: Beam<S>): number[] {
-  const values: number[] = [];
-  for (let b: Beam<S> | null = beam; b && b.parent; b = b.parent) values.push(b.q);
-  return values.reverse();
+/** Q^pi after each step of a node's trace, read off its chain of parents. */
+function stepValuesOf<S>(nodes: BeamNodes<S>, node: number): number[] {
+  const values: number[] = new Array(nodes.tree.depthOf(node));
+  for (let n = node, t = values.length - 1; t >= 0; n = nodes.tree.parentOf(n), t--) values[t] = nodes.q[n];
+  return values;
 }
 
-/** DVTS group of each child: the subtree of its parent. */
-function subtreeOf<S>(parentIndex: Uint32Array, parents: Beam<S>[]): Uint32Array {
-  const groups = new Uint32Array(parentIndex.length);
-  for (let i = 0; i < parentIndex.length; i++) groups[i] = parents[parentIndex[i]].group;
-  return groups;
-}
-
-/** The final answer: the finished trace with the highest Q^pi; else the best live beam. */
-function bestOf<S>(s: ProblemState<S>): { beam: Beam<S> | undefined; finished: boolean } {
-  const pick = (list: Beam<S>[]) => list.reduce<Beam<S> | undefined>((best, b) => (!best || b.q > best.q ? b : best), undefined);
+/** The final answer: the finished trace with the highest Q^pi (the first on ties); else the best live beam. */
+function bestOf<S>(nodes: BeamNodes<S>, s: ProblemState<S>): number {
+  const pick = (list: number[]) => {
+    let best = ROOT;
+    for (const n of list) if (best === ROOT || nodes.q[n] > nodes.q[best]) best = n;
+    return best;
+  };
   const done = pick(s.done);
-  if (done) return { beam: done, finished: done.finished };
-  return { beam: pick(s.live), finished: false };
+  return done !== ROOT ? done : pick(s.live);
+}
+
+function bestValueOf<S>(nodes: BeamNodes<S>, s: ProblemState<S>): number | undefined {
+  const n = bestOf(nodes, s);
+  return n === ROOT ? undefined : nodes.q[n];
 }

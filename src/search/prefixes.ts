@@ -2,14 +2,19 @@
 // beam, and a child is its parent's steps plus one new step: copying each child into its own array
 // cost the engine more than the toy backends spend on it, and most children are pruned right after
 // scoring. A PrefixList keeps a child as (its parent's steps, the new step) and lets a backend read
-// the steps in place; an array is built only when a consumer asks for one.
+// the steps in place; an array is built only when a consumer asks for one. The engine's own prefixes
+// live in a StepTree (step_tree.ts), so live beams and children are node ids there.
 import { ErrorCodes, PavRangeError, PavTypeError } from '../errors.ts';
+import { ROOT, type StepTree } from './step_tree.ts';
 
 export class PrefixList<S> {
   private constructor(
-    /** The shared parts: prefix i starts with bases[baseOf[i]] (bases[i] without baseOf). */
-    private readonly bases: readonly (readonly S[])[],
+    /** Array bases: prefix i starts with bases[baseOf[i]] (bases[i] without baseOf). */
+    private readonly bases: readonly (readonly S[])[] | undefined,
     private readonly baseOf: Uint32Array | undefined,
+    /** Tree bases: prefix i starts with the path to nodes[i] (ROOT: empty). */
+    private readonly tree: StepTree<S> | undefined,
+    private readonly nodes: Int32Array | undefined,
     /** The one step each prefix adds after its base (absent: the prefixes are the bases). */
     private readonly appended: readonly S[] | undefined,
   ) {}
@@ -19,22 +24,34 @@ export class PrefixList<S> {
     if (!Array.isArray(prefixes)) throw new PavTypeError('prefixes must be an array of step arrays or a PrefixList');
     for (let i = 0; i < prefixes.length; i++)
       if (!Array.isArray(prefixes[i])) throw new PavTypeError(`prefixes[${i}] must be an array of steps`);
-    return new PrefixList(prefixes, undefined, undefined);
+    return new PrefixList(prefixes, undefined, undefined, undefined, undefined);
   }
 
-  /** Prefix i is bases[baseOf[i]] followed by appended[i]: the children of a round, with no copies. */
+  /** Prefix i is bases[baseOf[i]] followed by appended[i]: children of array prefixes, with no copies. */
   static extending<S>(bases: readonly (readonly S[])[], baseOf: Uint32Array, appended: readonly S[]): PrefixList<S> {
     if (!(baseOf instanceof Uint32Array)) throw new PavTypeError('baseOf must be a Uint32Array');
-    if (appended.length !== baseOf.length)
-      throw new PavRangeError(`appended has ${appended.length} steps for ${baseOf.length} prefixes`, ErrorCodes.LENGTH_MISMATCH);
+    checkAppended(appended, baseOf.length);
     for (let i = 0; i < bases.length; i++) if (!Array.isArray(bases[i])) throw new PavTypeError(`bases[${i}] must be an array of steps`);
     for (let i = 0; i < baseOf.length; i++)
       if (baseOf[i] >= bases.length) throw new PavRangeError(`baseOf[${i}] is ${baseOf[i]}, expected an index below ${bases.length}`, ErrorCodes.OUT_OF_RANGE);
-    return new PrefixList(bases, baseOf, appended);
+    return new PrefixList(bases, baseOf, undefined, undefined, appended);
+  }
+
+  /**
+   * Prefix i is the path to nodes[i] in `tree` (ROOT: the empty prefix), followed by appended[i]
+   * when given: the engine's live beams, and their children before pruning.
+   */
+  static inTree<S>(tree: StepTree<S>, nodes: Int32Array, appended?: readonly S[]): PrefixList<S> {
+    if (!(nodes instanceof Int32Array)) throw new PavTypeError('nodes must be an Int32Array');
+    if (appended !== undefined) checkAppended(appended, nodes.length);
+    const size = tree.size;
+    for (let i = 0; i < nodes.length; i++)
+      if (nodes[i] < ROOT || nodes[i] >= size) throw new PavRangeError(`nodes[${i}] is ${nodes[i]}, expected ${ROOT} or a node below ${tree.size}`, ErrorCodes.OUT_OF_RANGE);
+    return new PrefixList(undefined, undefined, tree, nodes, appended);
   }
 
   get length(): number {
-    return this.baseOf ? this.baseOf.length : this.bases.length;
+    return this.nodes ? this.nodes.length : this.baseOf ? this.baseOf.length : (this.bases as readonly S[][]).length;
   }
 
   /** Whether every prefix is a shared base plus one appended step. */
@@ -42,14 +59,10 @@ export class PrefixList<S> {
     return this.appended !== undefined;
   }
 
-  /** The distinct shared parts (each read once by a packer, however many children share it). */
-  get baseArrays(): readonly (readonly S[])[] {
-    return this.bases;
-  }
-
-  /** The shared part of prefix i (the whole prefix when the list does not extend). */
+  /** The shared part of prefix i (the whole prefix when the list does not extend); a fresh array for tree bases. */
   base(i: number): readonly S[] {
-    return this.bases[this.baseOf ? this.baseOf[i] : i];
+    if (this.tree) return this.tree.path((this.nodes as Int32Array)[i]);
+    return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i];
   }
 
   /** The step prefix i adds after its base (only when `extended`). */
@@ -58,31 +71,53 @@ export class PrefixList<S> {
     return this.appended[i];
   }
 
-  /** Number of steps in prefix i. */
-  lengthOf(i: number): number {
-    return this.base(i).length + (this.appended ? 1 : 0);
+  private baseLength(i: number): number {
+    if (this.tree) return this.tree.depthOf((this.nodes as Int32Array)[i]);
+    return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i].length;
   }
 
-  /** Step t of prefix i, read in place. */
+  /** Number of steps in prefix i. */
+  lengthOf(i: number): number {
+    return this.baseLength(i) + (this.appended ? 1 : 0);
+  }
+
+  /** Step t of prefix i, read in place (a walk up the tree for tree bases: use copySteps to read them all). */
   stepAt(i: number, t: number): S {
-    const b = this.base(i);
-    return t < b.length ? b[t] : (this.appended as readonly S[])[i];
+    const n = this.baseLength(i);
+    if (t >= n) return (this.appended as readonly S[])[i];
+    if (!this.tree) return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i][t];
+    let node = (this.nodes as Int32Array)[i];
+    for (let up = n - 1 - t; up > 0; up--) node = this.tree.parentOf(node);
+    return this.tree.stepOf(node);
   }
 
   /** Last step of prefix i (undefined for an empty prefix). */
   last(i: number): S | undefined {
     if (this.appended) return this.appended[i];
-    const b = this.bases[i];
+    if (this.tree) return this.tree.stepOf((this.nodes as Int32Array)[i]);
+    const b = (this.bases as readonly S[][])[i];
     return b[b.length - 1];
   }
 
-  /** Prefix i as an array: the caller's own array for plain prefixes, a fresh one for extended. */
+  /** Write prefix i's steps into out[at ..]; returns how many. */
+  copySteps(i: number, out: { [k: number]: S }, at: number): number {
+    let n: number;
+    if (this.tree) n = this.tree.copyPath((this.nodes as Int32Array)[i], out, at);
+    else {
+      const b = (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i];
+      n = b.length;
+      for (let t = 0; t < n; t++) out[at + t] = b[t];
+    }
+    if (!this.appended) return n;
+    out[at + n] = this.appended[i];
+    return n + 1;
+  }
+
+  /** Prefix i as an array: the caller's own array for plain prefixes, a fresh one otherwise. */
   at(i: number): readonly S[] {
-    const b = this.base(i);
-    if (!this.appended) return b;
-    const out: S[] = new Array(b.length + 1);
-    for (let t = 0; t < b.length; t++) out[t] = b[t];
-    out[b.length] = this.appended[i];
+    if (this.bases && !this.appended) return this.bases[i];
+    const out: S[] = new Array(this.lengthOf(i));
+    this.copySteps(i, out, 0);
     return out;
   }
 
@@ -96,6 +131,12 @@ export class PrefixList<S> {
   *[Symbol.iterator](): IterableIterator<readonly S[]> {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }
+}
+
+function checkAppended(appended: readonly unknown[], count: number): void {
+  if (!Array.isArray(appended)) throw new PavTypeError('appended must be an array of steps');
+  if (appended.length !== count)
+    throw new PavRangeError(`appended has ${appended.length} steps for ${count} prefixes`, ErrorCodes.LENGTH_MISMATCH);
 }
 
 /** Prefixes as backends receive them: a PrefixList, or plain arrays from a direct caller. */

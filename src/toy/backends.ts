@@ -157,9 +157,10 @@ function noiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i:
   };
   const c = Math.sqrt(1 - rho * rho);
   let z = rho > 0 ? draw(0) : 0;
-  const n = prefixes.lengthOf(i);
+  const steps = noiseScratch;
+  const n = prefixes.copySteps(i, steps, 0);
   for (let t = 0; t < n; t++) {
-    const k = Math.imul(prefixes.stepAt(i, t) + 1, 0x9e3779b9);
+    const k = Math.imul(steps[t] + 1, 0x9e3779b9);
     h0 = fmix32((h0 + k) >>> 0);
     h1 = fmix32((h1 + k) >>> 0);
     // Independent noise needs only the draw of the whole prefix.
@@ -167,6 +168,7 @@ function noiseAt(seed: number, problem: number, prefixes: PrefixList<number>, i:
   }
   return rho > 0 ? z : draw(n);
 }
+const noiseScratch: number[] = [];
 
 /**
  * A standard normal draw that is a pure function of (seed, problem, prefix): a hash, not a stream, so

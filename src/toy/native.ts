@@ -105,36 +105,29 @@ function badToken(where: string, t: unknown, vocab: number): Error {
 }
 
 /**
- * Pack a PrefixList: each shared base is checked once (however many children extend it), then every
- * prefix is its base copied in plus its appended step; this is the engine's per-child hot path.
+ * Pack a PrefixList (the engine's per-child hot path): each prefix is read in place through
+ * copySteps (tree bases are walked, not materialised) into one reused scratch array, checked and
+ * written. The scratch keeps a bad step's type for the error (a typed array would coerce it).
  */
 function packPrefixList(list: PrefixList<number>, vocab: number): PackedPrefixes {
-  const bases = list.baseArrays;
-  for (let b = 0; b < bases.length; b++) {
-    const base = bases[b];
-    for (let j = 0; j < base.length; j++) {
-      const t = base[j];
-      // (t >>> 0) === t holds only for integers in [0, 2^32): one test for type, integrality and sign.
-      if (!((t as number) >>> 0 === t && t < vocab)) throw badToken(`prefix bases[${b}][${j}]`, t, vocab);
-    }
-  }
   const n = list.length;
   const offsets = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + list.lengthOf(i);
   const tokens = vocab <= 256 ? new Uint8Array(offsets[n]) : new Int32Array(offsets[n]);
-  const extended = list.extended;
+  const scratch = packScratch;
   for (let i = 0; i < n; i++) {
-    const base = list.base(i);
-    let o = offsets[i];
-    for (let j = 0; j < base.length; j++) tokens[o++] = base[j];
-    if (extended) {
-      const t = list.appendedStep(i);
-      if (!(t >>> 0 === t && t < vocab)) throw badToken(`prefixes[${i}][${base.length}]`, t, vocab);
-      tokens[o] = t;
+    const len = list.copySteps(i, scratch, 0);
+    const o = offsets[i];
+    for (let j = 0; j < len; j++) {
+      const t = scratch[j];
+      // (t >>> 0) === t holds only for integers in [0, 2^32): one test for type, integrality and sign.
+      if (!(t >>> 0 === t && t < vocab)) throw badToken(`prefixes[${i}][${j}]`, t, vocab);
+      tokens[o + j] = t;
     }
   }
   return { tokens, offsets };
 }
+const packScratch: number[] = [];
 
 /** Problem index per prefix as a Uint32Array (a number broadcasts). */
 export function packProblems(problems: ProblemsInput, count: number): Uint32Array {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PrefixList, prefixList } from '../../src/search/prefixes.ts';
+import { ROOT, StepTree } from '../../src/search/step_tree.ts';
 import { packPrefixes } from '../../src/toy/native.ts';
 import { fmix32, MIX_START, mixIn, mixSeed } from '../../src/search/seeds.ts';
 import { PavRangeError, PavTypeError } from '../../src/errors.ts';
@@ -45,6 +46,65 @@ describe('PrefixList', () => {
   });
 });
 
+describe('StepTree and tree prefixes', () => {
+  // Root nodes 0 and 1 (depth 0); 2 = [5], 3 = [5, 6], 4 = [5, 7], 5 = [8] under root 1; 6 = [9] under ROOT.
+  const tree = new StepTree<number>();
+  const r0 = tree.addRoot();
+  const r1 = tree.addRoot();
+  const a = tree.add(r0, 5);
+  const b = tree.add(a, 6);
+  const c = tree.add(a, 7);
+  const d = tree.add(r1, 8);
+  const e = tree.add(ROOT, 9);
+
+  it('stores each step once and reads prefixes back by walking parents', () => {
+    expect([r0, r1, a, b, c, d, e]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect([tree.depthOf(ROOT), tree.depthOf(r0), tree.depthOf(b), tree.depthOf(e)]).toEqual([0, 0, 2, 1]);
+    expect([tree.path(r0), tree.path(b), tree.path(c), tree.path(d), tree.path(e)]).toEqual([[], [5, 6], [5, 7], [8], [9]]);
+    expect(tree.parentOf(b)).toBe(a);
+    expect(tree.stepOf(ROOT)).toBeUndefined();
+    const out = [0, 0, 0, 0];
+    expect(tree.copyPath(b, out, 1)).toBe(2);
+    expect(out).toEqual([0, 5, 6, 0]);
+  });
+
+  it('grows past its initial capacity', () => {
+    const t = new StepTree<string>();
+    let n = t.addRoot();
+    for (let i = 0; i < 5000; i++) n = t.add(n, `s${i}`);
+    expect(t.size).toBe(5001);
+    expect(t.depthOf(n)).toBe(5000);
+    const p = t.path(n);
+    expect([p[0], p[4999]]).toEqual(['s0', 's4999']);
+  });
+
+  it('PrefixList.inTree reads live beams and their children in place', () => {
+    const live = PrefixList.inTree(tree, Int32Array.of(b, r1, ROOT, e));
+    expect(live.extended).toBe(false);
+    expect(live.toArrays()).toEqual([[5, 6], [], [], [9]]);
+    expect([live.last(0), live.last(1), live.last(3)]).toEqual([6, undefined, 9]);
+    const kids = PrefixList.inTree(tree, Int32Array.of(b, b, r1, c), [1, 2, 3, 4]);
+    expect(kids.extended).toBe(true);
+    expect(kids.toArrays()).toEqual([[5, 6, 1], [5, 6, 2], [3], [5, 7, 4]]);
+    expect(Array.from({ length: 4 }, (_, i) => kids.lengthOf(i))).toEqual([3, 3, 1, 3]);
+    expect([kids.stepAt(0, 0), kids.stepAt(0, 1), kids.stepAt(0, 2), kids.stepAt(3, 1)]).toEqual([5, 6, 1, 7]);
+    expect(kids.base(3)).toEqual([5, 7]);
+    const packed = packPrefixes(kids, 15);
+    const plain = packPrefixes(kids.toArrays(), 15);
+    expect(packed.offsets).toEqual(plain.offsets);
+    expect(packed.tokens).toEqual(plain.tokens);
+  });
+
+  it('bad nodes and parents get typed errors naming the index', () => {
+    expect(() => PrefixList.inTree(tree, Int32Array.of(0, 7))).toThrow(/nodes\[1\] is 7, expected -1 or a node below 7/);
+    expect(() => PrefixList.inTree(tree, Int32Array.of(-2))).toThrow(PavRangeError);
+    expect(() => PrefixList.inTree(tree, [0] as unknown as Int32Array)).toThrow(PavTypeError);
+    expect(() => PrefixList.inTree(tree, Int32Array.of(0, 1), [1])).toThrow(/appended has 1 steps for 2 prefixes/);
+    expect(() => tree.add(99, 1)).toThrow(/parent is 99/);
+    expect(() => packPrefixes(PrefixList.inTree(tree, Int32Array.of(b, c), [1, 300]), 15)).toThrow(/prefixes\[1\]\[2\] is 300/);
+  });
+});
+
 describe('packing a PrefixList for the toy addon', () => {
   it('packs exactly what the materialised arrays pack (500 seeded cases)', () => {
     for (let seed = 0; seed < 500; seed++) {
@@ -61,7 +121,7 @@ describe('packing a PrefixList for the toy addon', () => {
   });
 
   it('names the bad token in a base or in an appended step', () => {
-    expect(() => packPrefixes(PrefixList.extending([[1], [2, 300]], Uint32Array.of(1), [3]), 15)).toThrow(/bases\[1\]\[1\] is 300/);
+    expect(() => packPrefixes(PrefixList.extending([[1], [2, 300]], Uint32Array.of(1), [3]), 15)).toThrow(/prefixes\[0\]\[1\] is 300/);
     expect(() => packPrefixes(PrefixList.extending([[1]], Uint32Array.of(0, 0), [3, 1.5]), 15)).toThrow(/prefixes\[1\]\[1\] is 1.5/);
     expect(() => packPrefixes(PrefixList.extending([[1]], Uint32Array.of(0), ['a' as unknown as number]), 15)).toThrow(PavTypeError);
     expect(() => packPrefixes(PrefixList.extending([[-1]], Uint32Array.of(0), [3]), 15)).toThrow(PavRangeError);

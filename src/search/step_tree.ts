@@ -1,0 +1,82 @@
+// The steps of every beam a search keeps, stored once as a tree: a kept child is one node (its
+// parent node and its new step), not an array of all its steps. A round then costs the engine a
+// few stores per kept child however deep the beams are, and nothing is allocated per beam; a
+// prefix becomes an array only when a consumer asks for one (PrefixList.at, the final trace).
+
+import { ErrorCodes, PavRangeError } from '../errors.ts';
+
+/** The empty prefix (the bare problem): the parent of every first step. */
+export const ROOT = -1;
+
+export class StepTree<S> {
+  private parents = new Int32Array(1024);
+  private depths = new Uint32Array(1024);
+  private readonly steps: S[] = [];
+
+  /** Nodes added so far; node ids are 0 .. size - 1, in the order they were added. */
+  get size(): number {
+    return this.steps.length;
+  }
+
+  /**
+   * Add a node for the empty prefix (depth 0, no step): a search gives each problem's root its own
+   * node so the root carries values like any beam. Its children start their prefixes afresh.
+   */
+  addRoot(): number {
+    const n = this.steps.length;
+    if (n === this.parents.length) this.grow();
+    this.parents[n] = ROOT;
+    this.depths[n] = 0;
+    this.steps.push(undefined as S);
+    return n;
+  }
+
+  /** Add `step` after the prefix of `parent` (ROOT or a root node for a first step); returns the new node. */
+  add(parent: number, step: S): number {
+    const n = this.steps.length;
+    if (!(parent >= ROOT && parent < n))
+      throw new PavRangeError(`parent is ${parent}, expected ${ROOT} or a node below ${n}`, ErrorCodes.OUT_OF_RANGE);
+    if (n === this.parents.length) this.grow();
+    this.parents[n] = parent;
+    this.depths[n] = parent === ROOT ? 1 : this.depths[parent] + 1;
+    this.steps.push(step);
+    return n;
+  }
+
+  parentOf(node: number): number {
+    return this.parents[node];
+  }
+
+  /** Steps from the root to `node` (0 for ROOT). */
+  depthOf(node: number): number {
+    return node === ROOT ? 0 : this.depths[node];
+  }
+
+  /** The last step of `node`'s prefix (undefined for ROOT and root nodes). */
+  stepOf(node: number): S {
+    return node === ROOT ? (undefined as S) : this.steps[node];
+  }
+
+  /** Write `node`'s prefix into out[at .. at + depth), walking up from its last step; returns depth. */
+  copyPath(node: number, out: { [i: number]: S }, at: number): number {
+    const d = this.depthOf(node);
+    for (let n = node, i = at + d - 1; i >= at; n = this.parents[n], i--) out[i] = this.steps[n];
+    return d;
+  }
+
+  /** `node`'s prefix as a fresh array. */
+  path(node: number): S[] {
+    const out: S[] = new Array(this.depthOf(node));
+    this.copyPath(node, out, 0);
+    return out;
+  }
+
+  private grow(): void {
+    const parents = new Int32Array(this.parents.length * 2);
+    parents.set(this.parents);
+    const depths = new Uint32Array(this.depths.length * 2);
+    depths.set(this.depths);
+    this.parents = parents;
+    this.depths = depths;
+  }
+}
