@@ -20,7 +20,7 @@
 // root value under PAV, where only differences between consecutive values matter for the first step.
 import { basename } from 'node:path';
 import { BackendError, ConfigError, ErrorCodes, PavError, PavRangeError } from '../errors.ts';
-import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
+import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
 import { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from '../verifier/pool.ts';
 import { HfTokenizer } from './hf_tokenizer.ts';
 import type { TextProblem } from './problems.ts';
@@ -377,6 +377,34 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     const values = Float64Array.from(per, (v) => (v.length === 0 ? empty : v[v.length - 1]));
     for (let i = 0; i < values.length; i++)
       if (!Number.isFinite(values[i])) throw new BackendError(`${this.opts.modelPath}: non-finite value ${values[i]} for problem ${this.problemId(batch.problems[i])}`, false);
+    return { values, tokens };
+  }
+
+  /**
+   * Every step's value from one forward pass per prefix (PAV rerank reads each response once). A
+   * step whose tag truncation cut is scored as its own shorter prefix, as scorePrefixes would (that
+   * prefix's tokens are added to the response's), so every value is the one scorePrefixes gives.
+   */
+  async scoreSteps(batch: ScoreRequestBatch<string>): Promise<StepScoreBatch> {
+    const { values: per, tokens } = await this.stepValues(batch);
+    const prefixes = prefixList(batch.prefixes);
+    const cut: { row: number; step: number }[] = [];
+    per.forEach((v, row) => v.forEach((x, step) => Number.isNaN(x) && cut.push({ row, step })));
+    if (cut.length > 0) {
+      const again = await this.scorePrefixes({
+        problems: Uint32Array.from(cut, (c) => batch.problems[c.row]),
+        prefixes: cut.map((c) => prefixes.at(c.row).slice(0, c.step + 1)),
+        signal: batch.signal,
+      });
+      cut.forEach((c, k) => {
+        per[c.row][c.step] = again.values[k];
+        tokens[c.row] += again.tokens[k];
+      });
+    }
+    let total = 0;
+    for (const v of per) total += v.length;
+    const values = new Float64Array(total);
+    for (let i = 0, o = 0; i < per.length; o += per[i].length, i++) values.set(per[i], o);
     return { values, tokens };
   }
 

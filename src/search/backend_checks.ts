@@ -2,7 +2,7 @@
 // backend that returns too few samples or a NaN score fails here with a BackendError naming it and
 // the field, instead of as undefined steps or a native error about an array it never saw.
 import { BackendError } from '../errors.ts';
-import type { CompletionBatch, ScoreBatch, StepBatch } from './backends.ts';
+import type { CompletionBatch, ScoreBatch, StepBatch, StepScoreBatch } from './backends.ts';
 
 function fail(backend: string, what: string): never {
   throw new BackendError(`${backend} returned ${what}`, false);
@@ -34,10 +34,19 @@ export function checkCompletionBatch<S>(backend: string, b: CompletionBatch<S>, 
 
 /** A verifier's scores: one finite value per prefix (a Float64Array) and tokens alongside. */
 export function checkScoreBatch(backend: string, b: ScoreBatch, expected: number): void {
+  checkValues(backend, b, expected, expected);
+}
+
+/** A verifier's step scores: `steps` finite values (every step of every prefix) and tokens per prefix. */
+export function checkStepScoreBatch(backend: string, b: StepScoreBatch, steps: number, prefixes: number): void {
+  checkValues(backend, b, steps, prefixes);
+}
+
+function checkValues(backend: string, b: ScoreBatch | StepScoreBatch, values: number, prefixes: number): void {
   if (b == null || typeof b !== 'object') fail(backend, `${String(b)} instead of { values, tokens }`);
   if (!(b.values instanceof Float64Array)) fail(backend, 'values that are not a Float64Array');
-  checkLength(backend, 'values', b.values, expected);
+  checkLength(backend, 'values', b.values, values);
   for (let i = 0; i < b.values.length; i++) if (!Number.isFinite(b.values[i])) fail(backend, `values[${i}] = ${b.values[i]}`);
   if (!(b.tokens instanceof Uint32Array)) fail(backend, 'tokens that are not a Uint32Array');
-  checkLength(backend, 'tokens', b.tokens, expected);
+  checkLength(backend, 'tokens', b.tokens, prefixes);
 }

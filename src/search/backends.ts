@@ -62,9 +62,24 @@ export interface ScoreBatch {
   tokens: Uint32Array;
 }
 
+/** Values after every step of each prefix of a batch (see VerifierBackend.scoreSteps). */
+export interface StepScoreBatch {
+  /** Prefix-major: prefix i's lengthOf(i) values in step order, after those of prefixes 0 .. i - 1. */
+  values: Float64Array;
+  /** Verifier tokens read per prefix (compute accounting). */
+  tokens: Uint32Array;
+}
+
 export interface VerifierBackend<S> {
   readonly name: string;
   scorePrefixes(batch: ScoreRequestBatch<S>): Promise<ScoreBatch>;
+  /**
+   * Optional: the value after every step of each prefix, read from one pass over the prefix (a causal
+   * PRM reads step h's value at its tag, which later steps cannot change). Value h of a prefix must be
+   * what scorePrefixes gives for its first h steps. PAV rerank then scores each response once instead
+   * of once per step: verifier tokens grow with the response length, not with its square.
+   */
+  scoreSteps?(batch: ScoreRequestBatch<S>): Promise<StepScoreBatch>;
   close?(): Promise<void>;
 }
 

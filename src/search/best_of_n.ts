@@ -6,7 +6,10 @@ import { selectTopK } from '../ops/prune.ts';
 import { voteAnswers } from '../ops/vote.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
 import { chargeScores, type Phase } from './compute.ts';
-import { checkCompletionBatch, checkScoreBatch } from './backend_checks.ts';
+import { checkCompletionBatch, checkScoreBatch, checkStepScoreBatch } from './backend_checks.ts';
+import type { VerifierBackend } from './backends.ts';
+import { PrefixList } from './prefixes.ts';
+import { StepTree } from './step_tree.ts';
 import { stringKey } from './keys.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
 import { mixSeed, stringCode } from './seeds.ts';
@@ -58,53 +61,27 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     for (let i = 0; i < traces.length; i++) chargeScores(results[sampleProblem(i)].compute, orm, undefined, i, i + 1);
     scores = orm.values;
   } else {
-    // PAV of every step: score every prefix (the bare problem included), then
-    // r_h = Q_h + alpha * (mu_h - mu_{h-1}) and aggregate r over the trace.
-    const prefixProblems: number[] = [];
-    const prefixes: S[][] = [];
-    const rootAt = new Uint32Array(P);
+    // PAV of every step: the value of every prefix (the bare problem included), then
+    // r_h = Q_h + alpha * (mu_h - mu_{h-1}), aggregated over the trace. Layout of the values:
+    // problem p's root at p, response i's step h at P + stepOffsets[i] + h.
     const stepOffsets = new Uint32Array(traces.length + 1);
-    for (let p = 0; p < P; p++) {
-      rootAt[p] = prefixes.length;
-      prefixes.push([]);
-      prefixProblems.push(problems[p]);
-    }
-    const stepAt = new Uint32Array(traces.length);
-    for (let i = 0; i < traces.length; i++) {
-      stepAt[i] = prefixes.length;
-      for (let h = 1; h <= traces[i].length; h++) {
-        prefixes.push(traces[i].slice(0, h));
-        prefixProblems.push(problems[sampleProblem(i)]);
-      }
-      stepOffsets[i + 1] = stepOffsets[i] + traces[i].length;
-    }
-    const req = { problems: Uint32Array.from(prefixProblems), prefixes, signal: ctx.signal };
-    const [base, prov] = await timed('score', 'score steps', () => Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]));
-    checkScoreBatch(verifier.name, base, prefixes.length);
-    if (prover && prov) checkScoreBatch(prover.name, prov, prefixes.length);
-    for (let j = 0; j < prefixes.length; j++) {
-      const p = j < P ? j : sampleProblem(traceOfPrefix(stepAt, j));
-      chargeScores(results[p].compute, base, prov, j, j + 1);
-    }
+    for (let i = 0; i < traces.length; i++) stepOffsets[i + 1] = stepOffsets[i] + traces[i].length;
+    const layout = { problems, traces, N, stepOffsets, results, signal: ctx.signal };
+    const [base, prov] = await timed('score', 'score steps', () =>
+      Promise.all([scoreEveryStep(verifier, false, layout), prover ? scoreEveryStep(prover, true, layout) : undefined]),
+    );
     const nSteps = stepOffsets[traces.length];
     scores = await timed('prune', 'rerank', () => {
-      const q = new Float64Array(nSteps);
       const parentIndex = new Uint32Array(nSteps);
-      const child = new Uint32Array(nSteps);
       for (let i = 0; i < traces.length; i++)
-        for (let h = 0; h < traces[i].length; h++) {
-          const s = stepOffsets[i] + h;
-          child[s] = stepAt[i] + h;
-          q[s] = base.values[child[s]];
-          parentIndex[s] = h === 0 ? rootAt[sampleProblem(i)] : stepAt[i] + h - 1;
-        }
+        for (let s = stepOffsets[i]; s < stepOffsets[i + 1]; s++) parentIndex[s] = s === stepOffsets[i] ? sampleProblem(i) : P + s - 1;
       const r = effectiveRewards({
-        q,
+        q: base.subarray(P),
         parentIndex,
-        parentQ: base.values,
+        parentQ: base,
         alpha: config.alpha,
         K: config.proverK,
-        ...(prov ? { proverChild: Float64Array.from(child, (j) => prov.values[j]), proverParent: prov.values } : {}),
+        ...(prov ? { proverChild: prov.subarray(P), proverParent: prov } : {}),
       });
       // Aggregate over the traces that have steps; an empty response (a model that said nothing)
       // ranks below every real one without a special case in the native op.
@@ -117,7 +94,7 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
       withSteps.forEach((i, j) => (out[i] = agg[j]));
       return out;
     });
-    stepValues = traces.map((t, i) => Array.from(base.values.subarray(stepAt[i], stepAt[i] + t.length)));
+    stepValues = traces.map((_, i) => Array.from(base.subarray(P + stepOffsets[i], P + stepOffsets[i + 1])));
   }
 
   // Selection: one native call for all problems.
@@ -147,14 +124,66 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
   return results;
 }
 
-/** The trace whose prefixes start at or before prefix j (stepAt is increasing). */
-function traceOfPrefix(stepAt: Uint32Array, j: number): number {
-  let lo = 0;
-  let hi = stepAt.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (stepAt[mid] <= j) lo = mid;
-    else hi = mid - 1;
+interface StepLayout<S> {
+  problems: readonly number[];
+  /** N responses per problem, problem-major. */
+  traces: readonly (readonly S[])[];
+  N: number;
+  /** Response i's steps are [stepOffsets[i], stepOffsets[i + 1]) of all steps. */
+  stepOffsets: Uint32Array;
+  results: ProblemResult<S>[];
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * The value after every step of every response, and of each problem's bare root, in the layout of
+ * runBestOfN's rerank (root p at p, response i's step h at P + stepOffsets[i] + h); each problem is
+ * charged its calls and tokens. A backend with scoreSteps reads each response once; otherwise every
+ * prefix goes to scorePrefixes, as tree prefixes (each step stored once, not a copy per prefix).
+ */
+async function scoreEveryStep<S>(backend: VerifierBackend<S>, asProver: boolean, l: StepLayout<S>): Promise<Float64Array> {
+  const { problems, traces, N, stepOffsets, results, signal } = l;
+  const P = problems.length;
+  const nSteps = stepOffsets[traces.length];
+  const charge = (p: number, tokens: number) => {
+    const c = results[p].compute;
+    if (asProver) {
+      c.proverCalls += 1;
+      c.proverTokens += tokens;
+    } else {
+      c.verifierCalls += 1;
+      c.verifierTokens += tokens;
+    }
+  };
+  const roots = { problems: Uint32Array.from(problems), prefixes: problems.map(() => [] as S[]), signal };
+  if (backend.scoreSteps) {
+    // Responses without steps are left out; the others' values then fall exactly in the layout.
+    const withSteps: number[] = [];
+    for (let i = 0; i < traces.length; i++) if (traces[i].length > 0) withSteps.push(i);
+    const req = { problems: Uint32Array.from(withSteps, (i) => problems[Math.floor(i / N)]), prefixes: withSteps.map((i) => traces[i]), signal };
+    const [root, steps] = await Promise.all([backend.scorePrefixes(roots), withSteps.length > 0 ? backend.scoreSteps(req) : undefined]);
+    checkScoreBatch(backend.name, root, P);
+    const values = new Float64Array(P + nSteps);
+    values.set(root.values);
+    for (let p = 0; p < P; p++) charge(p, root.tokens[p]);
+    if (steps) {
+      checkStepScoreBatch(backend.name, steps, nSteps, withSteps.length);
+      values.set(steps.values, P);
+      withSteps.forEach((i, k) => charge(Math.floor(i / N), steps.tokens[k]));
+    }
+    return values;
   }
-  return lo;
+  const tree = new StepTree<S>();
+  const owner = new Uint32Array(P + nSteps); // problem index (into `problems`) of each prefix
+  for (let p = 0; p < P; p++) owner[tree.addRoot()] = p;
+  for (let i = 0; i < traces.length; i++) {
+    let node = Math.floor(i / N);
+    for (const step of traces[i]) owner[(node = tree.add(node, step))] = Math.floor(i / N);
+  }
+  const nodes = new Int32Array(P + nSteps);
+  for (let j = 0; j < nodes.length; j++) nodes[j] = j;
+  const batch = await backend.scorePrefixes({ problems: Uint32Array.from(owner, (p) => problems[p]), prefixes: PrefixList.inTree(tree, nodes), signal });
+  checkScoreBatch(backend.name, batch, P + nSteps);
+  for (let j = 0; j < nodes.length; j++) charge(owner[j], batch.tokens[j]);
+  return batch.values;
 }

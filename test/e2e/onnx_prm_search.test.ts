@@ -88,6 +88,38 @@ describe('text search with OpenAIPolicy + OnnxPrmVerifier + TextTask', () => {
   });
 });
 
+describe('PAV rerank with a PRM that scores every step in one pass', () => {
+  it('picks what per-prefix scoring picks, with one verifier call per response and fewer tokens', async () => {
+    const problems = await loadProblems(problemsFile);
+    const policy = new OpenAIPolicy({ model: 'fake', endpoints: [server.url], problems: problems.map((p) => p.problem), retry });
+    const verifier = await OnnxPrmVerifier.create({ modelPath: prm.modelPath, tokenizerPath: prm.tokenizerPath, problems, workers: 1, intraOpThreads: 1 });
+    // The same model without scoreSteps: the engine scores every prefix of every response.
+    const perPrefix = { name: verifier.name, scorePrefixes: verifier.scorePrefixes.bind(verifier) };
+    const task = new TextTask(problems);
+    const ids = [0, 1, 3, 4];
+    const config = { algorithm: 'pav-rerank', budget: 4 } as const;
+    try {
+      const a = await runSearchBatch({ policy, verifier, task }, config, ids);
+      const b = await runSearchBatch({ policy, verifier: perPrefix, task }, config, ids);
+      for (let i = 0; i < ids.length; i++) {
+        expect(a[i].status, a[i].error).toBe('ok');
+        expect(b[i].status, b[i].error).toBe('ok');
+        expect(a[i].trace).toEqual(b[i].trace);
+        expect(Math.abs(a[i].value! - b[i].value!)).toBeLessThan(1e-5);
+        a[i].stepValues!.forEach((x, h) => expect(Math.abs(x - b[i].stepValues![h])).toBeLessThan(1e-5));
+        expect(a[i].compute.policySamples).toBeGreaterThan(config.budget); // responses of several steps
+        // One call per response plus the root; per prefix, one per step plus the root.
+        expect(a[i].compute.verifierCalls).toBe(config.budget + 1);
+        expect(b[i].compute.verifierCalls).toBe(a[i].compute.policySamples + 1);
+        expect(a[i].compute.verifierTokens).toBeLessThan(b[i].compute.verifierTokens);
+      }
+    } finally {
+      await policy.close();
+      await verifier.close();
+    }
+  });
+});
+
 describe('main job with a backend section', () => {
   const backend = () => ({
     kind: 'openai' as const,

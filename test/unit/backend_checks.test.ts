@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCompletionBatch, checkScoreBatch, checkStepBatch } from '../../src/search/backend_checks.ts';
+import { checkCompletionBatch, checkScoreBatch, checkStepBatch, checkStepScoreBatch } from '../../src/search/backend_checks.ts';
 import { BackendError } from '../../src/errors.ts';
 
 describe('backend output checks', () => {
@@ -8,6 +8,7 @@ describe('backend output checks', () => {
     expect(() => checkStepBatch('p', steps, 2)).not.toThrow();
     expect(() => checkCompletionBatch('p', { completions: [[1], []], tokens: Uint32Array.of(1, 0) }, 2)).not.toThrow();
     expect(() => checkScoreBatch('v', { values: Float64Array.of(0.5, 1), tokens: Uint32Array.of(3, 4) }, 2)).not.toThrow();
+    expect(() => checkStepScoreBatch('v', { values: Float64Array.of(0.5, 1, 0.2), tokens: Uint32Array.of(3, 4) }, 3, 2)).not.toThrow();
   });
 
   it('name the backend and the field of anything else', () => {
@@ -20,6 +21,9 @@ describe('backend output checks', () => {
       [() => checkScoreBatch('v', { values: [0.5] as unknown as Float64Array, tokens: Uint32Array.of(1) }, 1), /v returned values that are not a Float64Array/],
       [() => checkScoreBatch('v', { values: Float64Array.of(0.5, Infinity), tokens: Uint32Array.of(1, 1) }, 2), /v returned values\[1\] = Infinity/],
       [() => checkScoreBatch('v', { values: Float64Array.of(0.5), tokens: Uint32Array.of(1, 1) }, 1), /v returned 2 tokens for 1 expected/],
+      [() => checkStepScoreBatch('v', { values: Float64Array.of(0.5, 1), tokens: Uint32Array.of(1, 1) }, 3, 2), /v returned 2 values for 3 expected/],
+      [() => checkStepScoreBatch('v', { values: Float64Array.of(0.5, NaN, 1), tokens: Uint32Array.of(1, 1) }, 3, 2), /v returned values\[1\] = NaN/],
+      [() => checkStepScoreBatch('v', { values: Float64Array.of(0.5, 1, 1), tokens: Uint32Array.of(1) }, 3, 2), /v returned 1 tokens for 2 expected/],
     ];
     for (const [f, re] of cases) {
       expect(f).toThrow(re);

@@ -185,6 +185,36 @@ describe('batching', () => {
   });
 });
 
+describe('scoreSteps (one pass per response for PAV rerank)', () => {
+  it('value h of a prefix is what scorePrefixes gives for its first h steps; tokens are one pass each', async () => {
+    const batch = { problems: Uint32Array.from(prefixes, (x) => x[0]), prefixes: prefixes.map((x) => x[1]) };
+    const r = await v.scoreSteps(batch);
+    const all: [number, string[]][] = prefixes.flatMap(([p, steps]) => steps.map((_, h) => [p, steps.slice(0, h + 1)] as [number, string[]]));
+    const each = await v.scorePrefixes({ problems: Uint32Array.from(all, (x) => x[0]), prefixes: all.map((x) => x[1]) });
+    closeTo(r.values, each.values, 1e-5);
+    const whole = await v.scorePrefixes(batch);
+    expect([...r.tokens]).toEqual([...whole.tokens]);
+    expect(r.tokens.reduce((a, b) => a + b, 0)).toBeLessThan(each.tokens.reduce((a, b) => a + b, 0));
+  });
+
+  it('a step whose tag truncation cut is scored as its own prefix (no NaN reaches the search)', async () => {
+    const [p, steps] = prefixes[3];
+    const full = v.encode(p, steps);
+    const w = await OnnxPrmVerifier.create(base(cls, { maxLength: full.ids.length - full.tagPositions[0] - 1, padMultiple: 16 }));
+    try {
+      const r = await w.scoreSteps({ problems: Uint32Array.of(p), prefixes: [steps] });
+      const first = await w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps.slice(0, 1)] });
+      const last = await w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] });
+      expect(r.values).toHaveLength(steps.length);
+      expect(r.values[0]).toBe(first.values[0]);
+      expect(r.values[steps.length - 1]).toBe(last.values[0]);
+      expect(r.tokens[0]).toBe(last.tokens[0] + first.tokens[0]);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
 describe('truncation', () => {
   it("'left' keeps the last maxLength tokens: the cut steps are NaN, the rest equal a direct run on the kept tokens", async () => {
     const [p, steps] = prefixes[3];
