@@ -10,10 +10,10 @@
 // input ends with a step tag, so the last row is the last step's), or one vector or scalar (LAST
 // pooling). The value of a prefix is the last row's `rewardIndex` entry (a bare scalar as it is).
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
-import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
+import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
 import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
-import { prefixList } from '../search/prefixes.ts';
+import { prefixList, type PrefixList } from '../search/prefixes.ts';
 import { plainInput, qwenPrmInput } from './prm_templates.ts';
 
 export interface PoolingVerifierOptions {
@@ -68,6 +68,7 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
   private readonly stepTag: string;
   private readonly format: (problem: string, steps: readonly string[], stepTag: string) => string;
   private readonly problemText: (problem: number) => string;
+  private warnedRows = false;
 
   constructor(options: PoolingVerifierOptions) {
     if (!options.model) throw new ConfigError('model is required');
@@ -98,25 +99,104 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
   }
 
   async scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
-    const m = batch.problems.length;
-    if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`);
-    const prefixes = prefixList(batch.prefixes);
+    const prefixes = this.prefixesOf(batch);
+    const m = prefixes.length;
     const values = new Float64Array(m);
-    const tokens = new Uint32Array(m);
     const todo: number[] = [];
     for (let i = 0; i < m; i++) {
       if (prefixes.lengthOf(i) === 0) values[i] = this.opts.emptyPrefixValue ?? 0.5;
       else todo.push(i);
     }
-    const inputs = new Map(todo.map((i) => [i, this.input(batch.problems[i], prefixes.at(i))]));
+    const { data, tokens } = await this.pooled(batch, prefixes, todo);
+    todo.forEach((i, k) => (values[i] = this.reward(lastReward(data[k], this.rewardIndex), k, data[k])));
+    return { values, tokens };
+  }
+
+  /**
+   * Every step's value from one request per prefix, when the server's pooler returns one row per
+   * step tag (vLLM STEP pooling, as for Qwen2.5-Math-PRM). A prefix whose rows do not match its
+   * steps (ALL or LAST pooling) has each of its prefixes scored instead, with one warning.
+   */
+  async scoreSteps(batch: ScoreRequestBatch<string>): Promise<StepScoreBatch> {
+    const prefixes = this.prefixesOf(batch);
+    const m = prefixes.length;
+    const offsets = new Uint32Array(m + 1);
+    const todo: number[] = [];
+    for (let i = 0; i < m; i++) {
+      offsets[i + 1] = offsets[i] + prefixes.lengthOf(i);
+      if (prefixes.lengthOf(i) > 0) todo.push(i);
+    }
+    const values = new Float64Array(offsets[m]);
+    const { data, tokens } = await this.pooled(batch, prefixes, todo);
+    const unmatched: number[] = [];
+    todo.forEach((i, k) => {
+      const rows = data[k];
+      const H = offsets[i + 1] - offsets[i];
+      if (!Array.isArray(rows) || rows.length !== H || !rows.every(Array.isArray)) return void unmatched.push(i);
+      for (let h = 0; h < H; h++) values[offsets[i] + h] = this.reward(lastReward(rows[h], this.rewardIndex), k, rows);
+    });
+    if (unmatched.length > 0) {
+      if (!this.warnedRows) {
+        this.warnedRows = true;
+        process.emitWarning(
+          `${this.name}: the pooling endpoint does not return one row per step tag (STEP pooling); PAV rerank scores every prefix of a response instead`,
+          { code: 'PAVSEARCH_POOLING_NO_STEP_ROWS' },
+        );
+      }
+      const owner: number[] = [];
+      const each: string[][] = [];
+      for (const i of unmatched) {
+        const steps = prefixes.at(i);
+        for (let h = 1; h <= steps.length; h++) {
+          owner.push(batch.problems[i]);
+          each.push(steps.slice(0, h));
+        }
+      }
+      const r = await this.scorePrefixes({ problems: Uint32Array.from(owner), prefixes: each, signal: batch.signal });
+      let j = 0;
+      for (const i of unmatched)
+        for (let h = offsets[i]; h < offsets[i + 1]; h++, j++) {
+          values[h] = r.values[j];
+          tokens[i] += r.tokens[j];
+        }
+    }
+    return { values, tokens };
+  }
+
+  private get rewardIndex(): number {
+    return this.opts.rewardIndex ?? 1;
+  }
+
+  private prefixesOf(batch: ScoreRequestBatch<string>): PrefixList<string> {
+    const m = batch.problems.length;
+    if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`);
+    return prefixList(batch.prefixes);
+  }
+
+  /** P(step good) from one reward entry: transformed and checked to lie in [0, 1]. */
+  private reward(raw: number | undefined, k: number, data: unknown): number {
+    if (raw === undefined || !Number.isFinite(raw))
+      throw new BackendError(`pooling result ${k} has no reward at index ${this.rewardIndex}: ${JSON.stringify(data).slice(0, 200)}`, false);
+    const v = this.opts.transform === 'sigmoid' ? 1 / (1 + Math.exp(-raw)) : raw;
+    if (v < 0 || v > 1) throw new BackendError(`pooling reward ${v} is outside [0, 1]: set transform: 'sigmoid' for logits, or check rewardIndex`, false);
+    return v;
+  }
+
+  /**
+   * POST the prefixes `todo` of a batch in requests of at most maxBatch inputs; per entry of `todo`
+   * its pooling `data`, and per prefix of the batch its share of the reported prompt tokens.
+   */
+  private async pooled(batch: ScoreRequestBatch<string>, prefixes: PrefixList<string>, todo: number[]): Promise<{ data: unknown[]; tokens: Uint32Array }> {
+    const data: unknown[] = new Array(todo.length);
+    const tokens = new Uint32Array(prefixes.length);
     const maxBatch = this.opts.maxBatch ?? 16;
     const chunks: number[][] = [];
-    for (let k = 0; k < todo.length; k += maxBatch) chunks.push(todo.slice(k, k + maxBatch));
+    for (let k = 0; k < todo.length; k += maxBatch) chunks.push(Array.from({ length: Math.min(maxBatch, todo.length - k) }, (_, j) => k + j));
     await Promise.all(
       chunks.map(async (chunk) => {
-        const texts = chunk.map((i) => inputs.get(i)!);
+        const texts = chunk.map((k) => this.input(batch.problems[todo[k]], prefixes.at(todo[k])));
         const res = await this.pool.run(
-          `pooling for problems ${[...new Set(chunk.map((i) => batch.problems[i]))].join(',')}`,
+          `pooling for problems ${[...new Set(chunk.map((k) => batch.problems[todo[k]]))].join(',')}`,
           async (ep, signal) => {
             const r = await postJson<PoolingResponse>(`${ep.config.baseURL}/pooling`, { model: this.opts.model, input: texts }, { signal, apiKey: ep.config.apiKey });
             if (!Array.isArray(r.data) || r.data.length !== texts.length)
@@ -128,19 +208,13 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
         const rows = [...res.data!].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
         const totalChars = texts.reduce((a, t) => a + t.length, 0);
         const promptTokens = res.usage?.prompt_tokens ?? 0;
-        chunk.forEach((i, k) => {
-          let v = lastReward(rows[k].data, this.opts.rewardIndex ?? 1);
-          if (v === undefined || !Number.isFinite(v))
-            throw new BackendError(`pooling result ${k} has no reward at index ${this.opts.rewardIndex ?? 1}: ${JSON.stringify(rows[k].data).slice(0, 200)}`, false);
-          if (this.opts.transform === 'sigmoid') v = 1 / (1 + Math.exp(-v));
-          if (v < 0 || v > 1)
-            throw new BackendError(`pooling reward ${v} is outside [0, 1]: set transform: 'sigmoid' for logits, or check rewardIndex`, false);
-          values[i] = v;
+        chunk.forEach((k, j) => {
+          data[k] = rows[j].data;
           // usage covers the request; each input gets a share by its length in characters.
-          tokens[i] = totalChars > 0 ? Math.round((promptTokens * texts[k].length) / totalChars) : 0;
+          tokens[todo[k]] = totalChars > 0 ? Math.round((promptTokens * texts[j].length) / totalChars) : 0;
         });
       }),
     );
-    return { values, tokens };
+    return { data, tokens };
   }
 }

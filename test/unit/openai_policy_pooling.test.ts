@@ -67,6 +67,34 @@ describe('VllmPoolingVerifier', () => {
     expect(f.seen[0].body.input[0]).toBe('Q0\nabc<extra_0>');
   });
 
+  it('scoreSteps reads every step from one request per response (STEP rows), else scores each prefix', async () => {
+    const batch = { problems: Uint32Array.of(0, 1, 0), prefixes: [['abc', 'abcdefg'], [], ['x', 'xy', 'xyzw']] };
+    const each = { problems: Uint32Array.of(0, 0, 0, 0, 0), prefixes: [['abc'], ['abc', 'abcdefg'], ['x'], ['x', 'xy'], ['x', 'xy', 'xyzw']] };
+    const step = await fakePooling();
+    const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [step.root], problems: ['Q0', 'Q1'], format: 'plain' });
+    const want = await v.scorePrefixes(each);
+    step.seen.length = 0;
+    const r = await v.scoreSteps(batch);
+    expect(Array.from(r.values)).toEqual(Array.from(want.values));
+    expect(step.seen).toHaveLength(1);
+    expect(step.seen[0].body.input).toHaveLength(2); // the empty prefix is not sent
+    expect(r.tokens[1]).toBe(0);
+    // Per-token rows cannot be matched to steps: every prefix is scored instead, with one warning.
+    const tok = await fakePooling({ mode: 'token' });
+    const w = new VllmPoolingVerifier({ model: 'prm', endpoints: [tok.root], problems: ['Q0', 'Q1'], format: 'plain' });
+    const warnings: string[] = [];
+    const onWarning = (e: Error & { code?: string }) => warnings.push(String(e.code));
+    process.on('warning', onWarning);
+    try {
+      expect(Array.from((await w.scoreSteps(batch)).values)).toEqual(Array.from(want.values));
+      await w.scoreSteps(batch);
+      await new Promise((res) => setImmediate(res));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((c) => c === 'PAVSEARCH_POOLING_NO_STEP_ROWS')).toHaveLength(1);
+  });
+
   it('reads per-token rows and logits', async () => {
     const tok = await fakePooling({ mode: 'token' });
     const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [tok.root], problems: ['Q'], format: 'plain' });
