@@ -6,12 +6,12 @@
 import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import { chargeScores, type Phase } from './compute.ts';
+import { addPhases, chargeScores, zeroPhases, type Phase } from './compute.ts';
 import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList } from './prefixes.ts';
 import { ROOT, StepTree } from './step_tree.ts';
-import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
+import { abortError, emptyResult, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
 
 /**
@@ -20,16 +20,27 @@ import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
  * Q^pi after each step. Each problem (and DVTS subtree) starts at a root node of depth 0.
  */
 class BeamNodes<S> {
-  readonly tree = new StepTree<S>();
+  readonly tree: StepTree<S>;
   /** Q^pi of the node's prefix. */
-  q = new Float64Array(1024);
+  q: Float64Array;
   /** Separate prover's value of the prefix (only with a prover verifier). */
-  mu = new Float64Array(1024);
+  mu: Float64Array;
   /** DVTS subtree; 0 for beam search. */
-  group = new Uint32Array(1024);
+  group: Uint32Array;
   /** 64-bit dedupe key of the prefix as [lo, hi] pairs (dedupe only; see keys.ts). */
-  keys = new Uint32Array(2048);
-  finished = new Uint8Array(1024);
+  keys: Uint32Array;
+  finished: Uint8Array;
+
+  /** `capacity`: nodes to allocate room for up front (growing by doubling copies every column). */
+  constructor(capacity: number) {
+    const n = Math.max(16, Math.floor(capacity));
+    this.tree = new StepTree<S>(n);
+    this.q = new Float64Array(n);
+    this.mu = new Float64Array(n);
+    this.group = new Uint32Array(n);
+    this.keys = new Uint32Array(2 * n);
+    this.finished = new Uint8Array(n);
+  }
 
   root(q: number, mu: number, group: number, keys: Uint32Array): number {
     const n = this.tree.addRoot();
@@ -76,6 +87,8 @@ interface ProblemState<S> {
   /** Node ids of the live beams and of the finished (or step-capped) traces. */
   live: number[];
   done: number[];
+  /** Whether its phase shares are in result.phases (see StepSearch.settle). */
+  settled: boolean;
   result: ProblemResult<S>;
 }
 
@@ -101,7 +114,9 @@ class StepSearch<S> {
   private readonly samplesPerBeam: number;
   private readonly algoCode: number;
   private readonly states: ProblemState<S>[];
-  private readonly nodes = new BeamNodes<S>();
+  private readonly nodes: BeamNodes<S>;
+  /** Time per phase charged to each problem still active (see timed). */
+  private readonly shares = zeroPhases();
   /** One reward buffer per cohort, reused every round: a fresh output costs more than the op. */
   private rewardBuffer = new Float64Array(0);
 
@@ -119,11 +134,30 @@ class StepSearch<S> {
     this.samplesPerBeam = this.dvts ? width : config.expansions;
     this.pav = config.score === 'pav';
     this.algoCode = stringCode(config.algorithm);
-    this.states = problems.map((p) => ({ problem: p, live: [], done: [], result: emptyResult(ctx.task, config, p) }));
+    this.states = problems.map((p) => ({ problem: p, live: [], done: [], settled: false, result: emptyResult(ctx.task, config, p) }));
+    // Room for the roots and ~8 rounds of kept beams (capped: a long search grows by doubling).
+    this.nodes = new BeamNodes<S>(Math.min(1 << 20, problems.length * (this.subtrees + 8 * this.capacity)));
   }
 
-  private timed<T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> {
-    return timeShared(this.ctx, phase, name, active.map((s) => s.result), fn);
+  /**
+   * Time a call shared by the `active` problems. Each is charged an equal share, accumulated once
+   * for the cohort: a problem only ever leaves the active set, so its phases are the running sums
+   * at the moment it leaves (settle), not a write per problem per call.
+   */
+  private async timed<T>(phase: Phase, name: string, active: ProblemState<S>[], fn: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await this.ctx.clock.time(phase, name, this.ctx.lane, fn, { problems: active.length });
+    } finally {
+      this.shares[phase] += (performance.now() - t0) / 1000 / Math.max(1, active.length);
+    }
+  }
+
+  /** Charge a problem that left the active set (or the search ended) its phase shares so far. */
+  private settle(s: ProblemState<S>): void {
+    if (s.settled) return;
+    s.settled = true;
+    addPhases(s.result.phases, this.shares);
   }
 
   private pastDeadline(): boolean {
@@ -154,7 +188,11 @@ class StepSearch<S> {
     });
 
     for (let depth = 0; depth < config.maxSteps; depth++) {
-      const active = states.filter((s) => s.live.length > 0 && s.done.length < this.capacity);
+      const active: ProblemState<S>[] = [];
+      for (const s of states) {
+        if (s.live.length > 0 && s.done.length < this.capacity) active.push(s);
+        else this.settle(s);
+      }
       if (active.length === 0) break;
       if (this.pastDeadline()) {
         for (const s of states) s.result.status = 'deadline';
@@ -208,15 +246,15 @@ class StepSearch<S> {
     );
     const nChildren = nParents * samplesPerBeam;
     checkStepBatch(policy.name, gen, nChildren);
-    // Children stay (parent node, new step) until pruning: only the kept ones become nodes.
+    // Children stay (parent node, new step) until pruning: only the kept ones become nodes. Child i
+    // is sample i % C of parent row floor(i / C).
     const parentIndex = new Uint32Array(nChildren);
-    const childBase = new Int32Array(nChildren);
     const childProblems = new Uint32Array(nChildren);
     for (let r = 0, i = 0; r < nParents; r++) {
+      const problem = reqProblems[r];
       for (let j = 0; j < samplesPerBeam; j++, i++) {
         parentIndex[i] = r;
-        childBase[i] = parentNodes[r];
-        childProblems[i] = reqProblems[r];
+        childProblems[i] = problem;
       }
     }
     const childOffsets = new Uint32Array(active.length + 1);
@@ -230,11 +268,12 @@ class StepSearch<S> {
       c.policySamples += hi - lo;
       c.policyTokens += tokens;
     }
-    const children = PrefixList.inTree(tree, childBase, gen.steps);
+    const children = PrefixList.inTree(tree, parentNodes, gen.steps, samplesPerBeam);
     // Dedupe keys chain from the parent's key: one step hash per child, no prefix rehashing.
     const keys = config.dedupe ? new BigUint64Array(nChildren) : undefined;
     const childKeys = keys ? new Uint32Array(keys.buffer) : undefined;
-    if (childKeys) for (let i = 0; i < nChildren; i++) extendKeyInto(childKeys, i, nodes.keys, childBase[i], gen.steps[i]);
+    if (childKeys)
+      for (let i = 0; i < nChildren; i++) extendKeyInto(childKeys, i, nodes.keys, parentNodes[parentIndex[i]], gen.steps[i]);
 
     // 2. Score every child (and with a separate prover, its prover value too).
     const scoreReq = { problems: childProblems, prefixes: children, signal: ctx.signal };
@@ -272,7 +311,7 @@ class StepSearch<S> {
       let groups: Uint32Array | undefined;
       if (dvts) {
         groups = new Uint32Array(nChildren);
-        for (let i = 0; i < nChildren; i++) groups[i] = nodes.group[childBase[i]];
+        for (let i = 0; i < nChildren; i++) groups[i] = nodes.group[parentNodes[parentIndex[i]]];
       }
       return selectTopK({ scores, offsets: childOffsets, k, ...(keys ? { keys } : {}), ...(groups ? { groups } : {}) });
     });
@@ -283,7 +322,7 @@ class StepSearch<S> {
       const next: number[] = [];
       for (let j = kept.offsets[a]; j < kept.offsets[a + 1] && j - kept.offsets[a] < slots; j++) {
         const i = kept.indices[j];
-        const node = nodes.child(childBase[i], gen.steps[i], base.values[i], prov ? prov.values[i] : 0, childKeys, i, gen.finished[i]);
+        const node = nodes.child(parentNodes[parentIndex[i]], gen.steps[i], base.values[i], prov ? prov.values[i] : 0, childKeys, i, gen.finished[i]);
         if (gen.finished[i] === 1 || tree.depthOf(node) >= config.maxSteps) s.done.push(node);
         else next.push(node);
       }
@@ -300,6 +339,7 @@ class StepSearch<S> {
 
   results(): ProblemResult<S>[] {
     const { nodes, states } = this;
+    for (const s of states) this.settle(s);
     const tree = nodes.tree;
     const task = this.ctx.task;
     for (const s of states) {

@@ -12,9 +12,10 @@ export class PrefixList<S> {
     /** Array bases: prefix i starts with bases[baseOf[i]] (bases[i] without baseOf). */
     private readonly bases: readonly (readonly S[])[] | undefined,
     private readonly baseOf: Uint32Array | undefined,
-    /** Tree bases: prefix i starts with the path to nodes[i] (ROOT: empty). */
+    /** Tree bases: prefix i starts with the path to nodes[floor(i / fanout)] (ROOT: empty). */
     private readonly tree: StepTree<S> | undefined,
     private readonly nodes: Int32Array | undefined,
+    private readonly fanout: number,
     /** The one step each prefix adds after its base (absent: the prefixes are the bases). */
     private readonly appended: readonly S[] | undefined,
   ) {}
@@ -24,7 +25,7 @@ export class PrefixList<S> {
     if (!Array.isArray(prefixes)) throw new PavTypeError('prefixes must be an array of step arrays or a PrefixList');
     for (let i = 0; i < prefixes.length; i++)
       if (!Array.isArray(prefixes[i])) throw new PavTypeError(`prefixes[${i}] must be an array of steps`);
-    return new PrefixList(prefixes, undefined, undefined, undefined, undefined);
+    return new PrefixList(prefixes, undefined, undefined, undefined, 1, undefined);
   }
 
   /** Prefix i is bases[baseOf[i]] followed by appended[i]: children of array prefixes, with no copies. */
@@ -34,24 +35,33 @@ export class PrefixList<S> {
     for (let i = 0; i < bases.length; i++) if (!Array.isArray(bases[i])) throw new PavTypeError(`bases[${i}] must be an array of steps`);
     for (let i = 0; i < baseOf.length; i++)
       if (baseOf[i] >= bases.length) throw new PavRangeError(`baseOf[${i}] is ${baseOf[i]}, expected an index below ${bases.length}`, ErrorCodes.OUT_OF_RANGE);
-    return new PrefixList(bases, baseOf, undefined, undefined, appended);
+    return new PrefixList(bases, baseOf, undefined, undefined, 1, appended);
   }
 
   /**
    * Prefix i is the path to nodes[i] in `tree` (ROOT: the empty prefix), followed by appended[i]
-   * when given: the engine's live beams, and their children before pruning.
+   * when given: the engine's live beams. With `fanout` f, prefixes i*f .. i*f + f - 1 all extend
+   * nodes[i] (f children per live beam, nodes.length * f prefixes in all): a round's children.
    */
-  static inTree<S>(tree: StepTree<S>, nodes: Int32Array, appended?: readonly S[]): PrefixList<S> {
+  static inTree<S>(tree: StepTree<S>, nodes: Int32Array, appended?: readonly S[], fanout = 1): PrefixList<S> {
     if (!(nodes instanceof Int32Array)) throw new PavTypeError('nodes must be an Int32Array');
-    if (appended !== undefined) checkAppended(appended, nodes.length);
+    if (!Number.isInteger(fanout) || fanout < 1) throw new PavRangeError(`fanout must be an integer >= 1, got ${fanout}`);
+    if (fanout > 1 && appended === undefined) throw new PavRangeError('fanout > 1 needs appended steps (otherwise the prefixes repeat)');
+    if (appended !== undefined) checkAppended(appended, nodes.length * fanout);
     const size = tree.size;
     for (let i = 0; i < nodes.length; i++)
-      if (nodes[i] < ROOT || nodes[i] >= size) throw new PavRangeError(`nodes[${i}] is ${nodes[i]}, expected ${ROOT} or a node below ${tree.size}`, ErrorCodes.OUT_OF_RANGE);
-    return new PrefixList(undefined, undefined, tree, nodes, appended);
+      if (nodes[i] < ROOT || nodes[i] >= size) throw new PavRangeError(`nodes[${i}] is ${nodes[i]}, expected ${ROOT} or a node below ${size}`, ErrorCodes.OUT_OF_RANGE);
+    return new PrefixList(undefined, undefined, tree, nodes, fanout, appended);
+  }
+
+  /** The tree node prefix i starts from (tree form only). */
+  private nodeOf(i: number): number {
+    const nodes = this.nodes as Int32Array;
+    return this.fanout === 1 ? nodes[i] : nodes[Math.floor(i / this.fanout)];
   }
 
   get length(): number {
-    return this.nodes ? this.nodes.length : this.baseOf ? this.baseOf.length : (this.bases as readonly S[][]).length;
+    return this.nodes ? this.nodes.length * this.fanout : this.baseOf ? this.baseOf.length : (this.bases as readonly S[][]).length;
   }
 
   /** Whether every prefix is a shared base plus one appended step. */
@@ -61,7 +71,7 @@ export class PrefixList<S> {
 
   /** The shared part of prefix i (the whole prefix when the list does not extend); a fresh array for tree bases. */
   base(i: number): readonly S[] {
-    if (this.tree) return this.tree.path((this.nodes as Int32Array)[i]);
+    if (this.tree) return this.tree.path(this.nodeOf(i));
     return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i];
   }
 
@@ -72,7 +82,7 @@ export class PrefixList<S> {
   }
 
   private baseLength(i: number): number {
-    if (this.tree) return this.tree.depthOf((this.nodes as Int32Array)[i]);
+    if (this.tree) return this.tree.depthOf(this.nodeOf(i));
     return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i].length;
   }
 
@@ -86,7 +96,7 @@ export class PrefixList<S> {
     const n = this.baseLength(i);
     if (t >= n) return (this.appended as readonly S[])[i];
     if (!this.tree) return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i][t];
-    let node = (this.nodes as Int32Array)[i];
+    let node = this.nodeOf(i);
     for (let up = n - 1 - t; up > 0; up--) node = this.tree.parentOf(node);
     return this.tree.stepOf(node);
   }
@@ -94,7 +104,7 @@ export class PrefixList<S> {
   /** Last step of prefix i (undefined for an empty prefix). */
   last(i: number): S | undefined {
     if (this.appended) return this.appended[i];
-    if (this.tree) return this.tree.stepOf((this.nodes as Int32Array)[i]);
+    if (this.tree) return this.tree.stepOf(this.nodeOf(i));
     const b = (this.bases as readonly S[][])[i];
     return b[b.length - 1];
   }
@@ -102,7 +112,7 @@ export class PrefixList<S> {
   /** Write prefix i's steps into out[at ..]; returns how many. */
   copySteps(i: number, out: { [k: number]: S }, at: number): number {
     let n: number;
-    if (this.tree) n = this.tree.copyPath((this.nodes as Int32Array)[i], out, at);
+    if (this.tree) n = this.tree.copyPath(this.nodeOf(i), out, at);
     else {
       const b = (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i];
       n = b.length;

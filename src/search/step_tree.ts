@@ -9,9 +9,16 @@ import { ErrorCodes, PavRangeError } from '../errors.ts';
 export const ROOT = -1;
 
 export class StepTree<S> {
-  private parents = new Int32Array(1024);
-  private depths = new Uint32Array(1024);
+  private parents: Int32Array;
+  private depths: Uint32Array;
   private readonly steps: S[] = [];
+
+  /** `capacity`: nodes to allocate room for up front (the tree grows past it by doubling). */
+  constructor(capacity = 1024) {
+    const n = Math.max(16, Math.floor(capacity));
+    this.parents = new Int32Array(n);
+    this.depths = new Uint32Array(n);
+  }
 
   /** Nodes added so far; node ids are 0 .. size - 1, in the order they were added. */
   get size(): number {

@@ -111,7 +111,10 @@ export function isFinished(task: PlantedTask, trace: ArrayLike<number>): boolean
 /** "3 6 0 3 5 <eos>". */
 export function renderTokens(task: PlantedTask, trace: ArrayLike<number>): string {
   const end = task.vocab - 1;
-  return Array.from(trace, (t) => (t === end ? '<eos>' : String(t))).join(' ');
+  // A plain loop: Array.from with a map function and join cost the engine's answer step 2x.
+  let s = '';
+  for (let i = 0; i < trace.length; i++) s += (i > 0 ? ' ' : '') + (trace[i] === end ? '<eos>' : String(trace[i]));
+  return s;
 }
 
 /** The native form of a problem table (see native/addon/toy_binding.cpp). */

@@ -95,6 +95,18 @@ describe('StepTree and tree prefixes', () => {
     expect(packed.tokens).toEqual(plain.tokens);
   });
 
+  it('with a fanout, every live beam has that many children in a row (no per-child node array)', () => {
+    const kids = PrefixList.inTree(tree, Int32Array.of(b, r1), [1, 2, 3, 4, 5, 6], 3);
+    expect(kids.length).toBe(6);
+    expect(kids.toArrays()).toEqual([[5, 6, 1], [5, 6, 2], [5, 6, 3], [4], [5], [6]]);
+    expect([kids.lengthOf(2), kids.lengthOf(3), kids.stepAt(2, 1), kids.last(4)]).toEqual([3, 1, 6, 5]);
+    const packed = packPrefixes(kids, 15);
+    expect(packed.tokens).toEqual(packPrefixes(kids.toArrays(), 15).tokens);
+    expect(() => PrefixList.inTree(tree, Int32Array.of(b, r1), [1, 2, 3], 2)).toThrow(/appended has 3 steps for 4 prefixes/);
+    expect(() => PrefixList.inTree(tree, Int32Array.of(b), [1, 2], 0)).toThrow(/fanout must be an integer >= 1/);
+    expect(() => PrefixList.inTree(tree, Int32Array.of(b), undefined, 2)).toThrow(/fanout > 1 needs appended steps/);
+  });
+
   it('bad nodes and parents get typed errors naming the index', () => {
     expect(() => PrefixList.inTree(tree, Int32Array.of(0, 7))).toThrow(/nodes\[1\] is 7, expected -1 or a node below 7/);
     expect(() => PrefixList.inTree(tree, Int32Array.of(-2))).toThrow(PavRangeError);
