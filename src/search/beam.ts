@@ -82,6 +82,35 @@ class BeamNodes<S> {
   }
 }
 
+/**
+ * Per-round arrays only the engine and the native ops read, reused across the rounds of a cohort:
+ * fresh typed arrays of this size cost more than the native ops that read them. (Arrays handed to
+ * backends are fresh each round, since a backend may keep them.)
+ */
+class RoundScratch {
+  private u32 = new Uint32Array(0);
+  private q = new Float64Array(0);
+  private mu = new Float64Array(0);
+  private r = new Float64Array(0);
+
+  parentIndex(n: number): Uint32Array {
+    if (this.u32.length < n) this.u32 = new Uint32Array(n);
+    return this.u32.subarray(0, n);
+  }
+  parentQ(n: number): Float64Array {
+    if (this.q.length < n) this.q = new Float64Array(n);
+    return this.q.subarray(0, n);
+  }
+  parentMu(n: number): Float64Array {
+    if (this.mu.length < n) this.mu = new Float64Array(n);
+    return this.mu.subarray(0, n);
+  }
+  rewards(n: number): Float64Array {
+    if (this.r.length < n) this.r = new Float64Array(n);
+    return this.r.subarray(0, n);
+  }
+}
+
 interface ProblemState<S> {
   problem: number;
   /** Node ids of the live beams and of the finished (or step-capped) traces. */
@@ -117,8 +146,7 @@ class StepSearch<S> {
   private readonly nodes: BeamNodes<S>;
   /** Time per phase charged to each problem still active (see timed). */
   private readonly shares = zeroPhases();
-  /** One reward buffer per cohort, reused every round: a fresh output costs more than the op. */
-  private rewardBuffer = new Float64Array(0);
+  private readonly scratch = new RoundScratch();
 
   constructor(
     private readonly ctx: DriverContext<S>,
@@ -248,7 +276,7 @@ class StepSearch<S> {
     checkStepBatch(policy.name, gen, nChildren);
     // Children stay (parent node, new step) until pruning: only the kept ones become nodes. Child i
     // is sample i % C of parent row floor(i / C).
-    const parentIndex = new Uint32Array(nChildren);
+    const parentIndex = this.scratch.parentIndex(nChildren);
     const childProblems = new Uint32Array(nChildren);
     for (let r = 0, i = 0; r < nParents; r++) {
       const problem = reqProblems[r];
@@ -288,13 +316,12 @@ class StepSearch<S> {
     const kept = await this.timed('prune', `prune d${depth}`, active, () => {
       let scores: Float64Array = base.values;
       if (this.pav) {
-        const parentQ = new Float64Array(nParents);
-        const parentMu = new Float64Array(nParents);
+        const parentQ = this.scratch.parentQ(nParents);
+        const parentMu = this.scratch.parentMu(nParents);
         for (let r = 0; r < nParents; r++) {
           parentQ[r] = nodes.q[parentNodes[r]];
           parentMu[r] = nodes.mu[parentNodes[r]];
         }
-        if (this.rewardBuffer.length < nChildren) this.rewardBuffer = new Float64Array(nChildren);
         scores = effectiveRewards({
           q: base.values,
           parentIndex,
@@ -302,7 +329,7 @@ class StepSearch<S> {
           alpha: config.alpha,
           K: config.proverK,
           ...(prov ? { proverChild: prov.values, proverParent: parentMu } : {}),
-          out: this.rewardBuffer.subarray(0, nChildren),
+          out: this.scratch.rewards(nChildren),
         });
       }
       // Beam keeps the free slots of each problem: select the largest and cut per problem below.
