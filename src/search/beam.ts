@@ -113,9 +113,14 @@ class RoundScratch {
 
 interface ProblemState<S> {
   problem: number;
-  /** Node ids of the live beams and of the finished (or step-capped) traces. */
-  live: number[];
-  done: number[];
+  /**
+   * Node ids of the live beams and of the finished (or step-capped) traces: live[0 .. nLive) and
+   * done[0 .. nDone). Together they never exceed the problem's slots, so both are sized once.
+   */
+  live: Int32Array;
+  nLive: number;
+  done: Int32Array;
+  nDone: number;
   /** Whether its phase shares are in result.phases (see StepSearch.settle). */
   settled: boolean;
   result: ProblemResult<S>;
@@ -162,7 +167,15 @@ class StepSearch<S> {
     this.samplesPerBeam = this.dvts ? width : config.expansions;
     this.pav = config.score === 'pav';
     this.algoCode = stringCode(config.algorithm);
-    this.states = problems.map((p) => ({ problem: p, live: [], done: [], settled: false, result: emptyResult(ctx.task, config, p) }));
+    this.states = problems.map((p) => ({
+      problem: p,
+      live: new Int32Array(this.capacity),
+      nLive: 0,
+      done: new Int32Array(this.capacity),
+      nDone: 0,
+      settled: false,
+      result: emptyResult(ctx.task, config, p),
+    }));
     // Room for the roots and ~8 rounds of kept beams (capped: a long search grows by doubling).
     this.nodes = new BeamNodes<S>(Math.min(1 << 20, problems.length * (this.subtrees + 8 * this.capacity)));
   }
@@ -212,13 +225,13 @@ class StepSearch<S> {
     const rootKey = new Uint32Array(2);
     states.forEach((s, i) => {
       if (config.dedupe) rootKeyInto(rootKey, 0, s.problem);
-      for (let g = 0; g < this.subtrees; g++) s.live.push(nodes.root(rootQ[i], rootMu[i], g, rootKey));
+      for (let g = 0; g < this.subtrees; g++) s.live[s.nLive++] = nodes.root(rootQ[i], rootMu[i], g, rootKey);
     });
 
     for (let depth = 0; depth < config.maxSteps; depth++) {
       const active: ProblemState<S>[] = [];
       for (const s of states) {
-        if (s.live.length > 0 && s.done.length < this.capacity) active.push(s);
+        if (s.nLive > 0 && s.nDone < this.capacity) active.push(s);
         else this.settle(s);
       }
       if (active.length === 0) break;
@@ -246,7 +259,7 @@ class StepSearch<S> {
     // 1. Generate: C next steps for every live beam of every active problem. Problem a's parents
     // are rows [parentOffsets[a], parentOffsets[a + 1]); its children follow in the same order.
     let nParents = 0;
-    for (const s of active) nParents += s.live.length;
+    for (const s of active) nParents += s.nLive;
     const parentNodes = new Int32Array(nParents);
     const reqProblems = new Uint32Array(nParents);
     const seeds = new Uint32Array(nParents);
@@ -255,7 +268,7 @@ class StepSearch<S> {
       const s = active[a];
       // mixSeed(seed, algorithm, problem, depth, beam, group), its shared head folded once.
       const head = mixIn(mixIn(mixIn(mixIn(MIX_START, config.seed), this.algoCode), s.problem), depth);
-      for (let bi = 0; bi < s.live.length; bi++, r++) {
+      for (let bi = 0; bi < s.nLive; bi++, r++) {
         const node = s.live[bi];
         parentNodes[r] = node;
         reqProblems[r] = s.problem;
@@ -334,7 +347,7 @@ class StepSearch<S> {
       }
       // Beam keeps the free slots of each problem: select the largest and cut per problem below.
       let k = 1;
-      if (!dvts) for (const s of active) k = Math.max(k, capacity - s.done.length);
+      if (!dvts) for (const s of active) k = Math.max(k, capacity - s.nDone);
       let groups: Uint32Array | undefined;
       if (dvts) {
         groups = new Uint32Array(nChildren);
@@ -343,22 +356,24 @@ class StepSearch<S> {
       return selectTopK({ scores, offsets: childOffsets, k, ...(keys ? { keys } : {}), ...(groups ? { groups } : {}) });
     });
 
+    // The kept children become nodes, overwriting the live lists (their parents were read above).
+    const maxSteps = config.maxSteps;
     for (let a = 0; a < active.length; a++) {
       const s = active[a];
-      const slots = dvts ? Number.POSITIVE_INFINITY : capacity - s.done.length;
-      const next: number[] = [];
+      const slots = dvts ? Number.POSITIVE_INFINITY : capacity - s.nDone;
+      let nLive = 0;
       for (let j = kept.offsets[a]; j < kept.offsets[a + 1] && j - kept.offsets[a] < slots; j++) {
         const i = kept.indices[j];
         const node = nodes.child(parentNodes[parentIndex[i]], gen.steps[i], base.values[i], prov ? prov.values[i] : 0, childKeys, i, gen.finished[i]);
-        if (gen.finished[i] === 1 || tree.depthOf(node) >= config.maxSteps) s.done.push(node);
-        else next.push(node);
+        if (gen.finished[i] === 1 || tree.depthOf(node) >= maxSteps) s.done[s.nDone++] = node;
+        else s.live[nLive++] = node;
       }
-      s.live = next;
+      s.nLive = nLive;
     }
     ctx.onProgress?.({
       lane: ctx.lane,
       depth,
-      liveBeams: active.reduce((n, s) => n + s.live.length, 0),
+      liveBeams: active.reduce((n, s) => n + s.nLive, 0),
       activeProblems: active.length,
       bestValue: this.states.length === 1 ? bestValueOf(nodes, this.states[0]) : undefined,
     });
@@ -393,13 +408,13 @@ function stepValuesOf<S>(nodes: BeamNodes<S>, node: number): number[] {
 
 /** The final answer: the finished trace with the highest Q^pi (the first on ties); else the best live beam. */
 function bestOf<S>(nodes: BeamNodes<S>, s: ProblemState<S>): number {
-  const pick = (list: number[]) => {
+  const pick = (list: Int32Array, n: number) => {
     let best = ROOT;
-    for (const n of list) if (best === ROOT || nodes.q[n] > nodes.q[best]) best = n;
+    for (let j = 0; j < n; j++) if (best === ROOT || nodes.q[list[j]] > nodes.q[best]) best = list[j];
     return best;
   };
-  const done = pick(s.done);
-  return done !== ROOT ? done : pick(s.live);
+  const done = pick(s.done, s.nDone);
+  return done !== ROOT ? done : pick(s.live, s.nLive);
 }
 
 function bestValueOf<S>(nodes: BeamNodes<S>, s: ProblemState<S>): number | undefined {

@@ -11,18 +11,22 @@ export const ROOT = -1;
 export class StepTree<S> {
   private parents: Int32Array;
   private depths: Uint32Array;
-  private readonly steps: S[] = [];
+  // Sized up front like the typed columns: a push per node onto a long array cost more than the
+  // rest of adding the node.
+  private steps: S[];
+  private count = 0;
 
   /** `capacity`: nodes to allocate room for up front (the tree grows past it by doubling). */
   constructor(capacity = 1024) {
     const n = Math.max(16, Math.floor(capacity));
     this.parents = new Int32Array(n);
     this.depths = new Uint32Array(n);
+    this.steps = new Array(n);
   }
 
   /** Nodes added so far; node ids are 0 .. size - 1, in the order they were added. */
   get size(): number {
-    return this.steps.length;
+    return this.count;
   }
 
   /**
@@ -30,23 +34,24 @@ export class StepTree<S> {
    * node so the root carries values like any beam. Its children start their prefixes afresh.
    */
   addRoot(): number {
-    const n = this.steps.length;
+    const n = this.count;
     if (n === this.parents.length) this.grow();
     this.parents[n] = ROOT;
     this.depths[n] = 0;
-    this.steps.push(undefined as S);
+    this.count = n + 1;
     return n;
   }
 
   /** Add `step` after the prefix of `parent` (ROOT or a root node for a first step); returns the new node. */
   add(parent: number, step: S): number {
-    const n = this.steps.length;
+    const n = this.count;
     if (!(parent >= ROOT && parent < n))
       throw new PavRangeError(`parent is ${parent}, expected ${ROOT} or a node below ${n}`, ErrorCodes.OUT_OF_RANGE);
     if (n === this.parents.length) this.grow();
     this.parents[n] = parent;
     this.depths[n] = parent === ROOT ? 1 : this.depths[parent] + 1;
-    this.steps.push(step);
+    this.steps[n] = step;
+    this.count = n + 1;
     return n;
   }
 
@@ -85,5 +90,8 @@ export class StepTree<S> {
     depths.set(this.depths);
     this.parents = parents;
     this.depths = depths;
+    const steps: S[] = new Array(parents.length);
+    for (let i = 0; i < this.count; i++) steps[i] = this.steps[i];
+    this.steps = steps;
   }
 }
