@@ -11,6 +11,7 @@ describe('public API', () => {
       'selectTopK', 'voteAnswers', 'runSearchBatch', 'solve', 'parseSearchConfig', 'ToyPolicy', 'OracleVerifier',
       'NoisyVerifier', 'ToyTask', 'ProblemTable', 'generateSuite', 'paperTask', 'LearnedVerifier', 'createVerifierPool',
       'OpenAIPolicy', 'VllmPoolingVerifier', 'TextTask', 'answersEqual', 'PavError', 'PavRangeError', 'PavTypeError', 'ErrorCodes',
+      'PrefixList', 'prefixList', 'StepTree',
     ])
       expect(['function', 'object'], name).toContain(typeof (api as Record<string, unknown>)[name]);
   });
