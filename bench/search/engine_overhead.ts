@@ -8,8 +8,11 @@
 //    outstanding (union of their spans across lanes). A call stays outstanding until the engine
 //    takes its result, so for in-process backends sharing the main thread this flatters the engine;
 //    the 1-lane figure is the strict one.
+// Garbage collection pauses that fall outside policy and verifier calls are shown apart (a V8 'gc'
+// observer): they count as engine time, whoever made the garbage (the median run rarely has one).
 // Prints a table per verifier and one JSON line.
 //   npx tsx bench/search/engine_overhead.ts [--problems 500] [--budget 16] [--expansions 4] [--reps 5]
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { runSearchBatch } from '../../src/search/engine.ts';
 import { busySeconds, PhaseClock } from '../../src/search/compute.ts';
@@ -41,6 +44,11 @@ const problems = Array.from({ length: P }, (_, i) => i);
 async function measure(verifier: VerifierBackend<number>) {
   const backends = { policy: new ToyPolicy(table, { gamma: 5 }), verifier, task: new ToyTask(table) };
   const run = async (lanes: number) => {
+    const gcs: [number, number][] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
+    });
+    observer.observe({ entryTypes: ['gc'] });
     const clock = new PhaseClock(true);
     const t0 = performance.now();
     const rs = await runSearchBatch(backends, { algorithm: 'beam', budget: B, expansions: C, score: 'pav' }, problems, {
@@ -49,9 +57,13 @@ async function measure(verifier: VerifierBackend<number>) {
       clock,
     });
     const wall = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 20)); // GC entries arrive asynchronously (not by the next immediate)
+    observer.disconnect();
     const children = rs.reduce((n, r) => n + r.compute.policySamples, 0);
     const idle = wall - busySeconds(clock.spans!, ['generate', 'score']);
-    return { wall, ...clock.totals, other: wall - clock.totals.generate - clock.totals.score - clock.totals.prune, idle, children };
+    const calls = clock.spans!.filter((sp) => sp.phase === 'generate' || sp.phase === 'score').map((sp) => [t0 + sp.ts / 1000, t0 + (sp.ts + sp.dur) / 1000] as [number, number]);
+    const gcOutside = outside(gcs.filter(([s]) => s >= t0), calls) / 1000;
+    return { wall, ...clock.totals, other: wall - clock.totals.generate - clock.totals.score - clock.totals.prune, idle, children, gcOutside };
   };
   // Warm-ups: the JIT and the allocator settle over the first runs (a service runs for hours).
   for (let w = 0; w < WARMUP; w++) await run(w % 2 === 0 ? 1 : 2);
@@ -74,6 +86,7 @@ async function measure(verifier: VerifierBackend<number>) {
         ['score (verifier)', m.score.toFixed(3), share(m.score), ((1e6 * m.score) / m.children).toFixed(3)],
         ['prune (native advantages + top-k)', m.prune.toFixed(3), share(m.prune), ((1e6 * m.prune) / m.children).toFixed(3)],
         ['engine bookkeeping', m.other.toFixed(3), share(m.other), ((1e6 * m.other) / m.children).toFixed(3)],
+        ['  of which GC pauses (any source)', m.gcOutside.toFixed(3), share(m.gcOutside), ((1e6 * m.gcOutside) / m.children).toFixed(3)],
         ['wall', m.wall.toFixed(3), '100%', ((1e6 * m.wall) / m.children).toFixed(3)],
       ],
     ),
@@ -85,9 +98,33 @@ async function measure(verifier: VerifierBackend<number>) {
   );
   return {
     verifier: verifier.name,
-    sequential: { wallS: m.wall, phasesS: { generate: m.generate, score: m.score, prune: m.prune, other: m.other }, overheadShare: overhead / m.wall, childrenPerS: m.children / m.wall },
+    sequential: {
+      wallS: m.wall,
+      phasesS: { generate: m.generate, score: m.score, prune: m.prune, other: m.other },
+      gcOutsideCallsS: m.gcOutside,
+      overheadShare: overhead / m.wall,
+      overheadShareWithoutGc: (overhead - m.gcOutside) / m.wall,
+      childrenPerS: m.children / m.wall,
+    },
     overlapped: { wallS: o.wall, idleShare: o.idle / o.wall, childrenPerS: o.children / o.wall },
   };
+}
+
+/** Milliseconds of the intervals `xs` that no interval of `cover` overlaps. */
+function outside(xs: [number, number][], cover: [number, number][]): number {
+  const c: [number, number][] = [];
+  for (const [s, e] of [...cover].sort((p, q) => p[0] - q[0])) {
+    const last = c[c.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else c.push([s, e]);
+  }
+  let total = 0;
+  for (const [s, e] of xs) {
+    let free = e - s;
+    for (const [cs, ce] of c) if (ce > s && cs < e) free -= Math.min(e, ce) - Math.max(s, cs);
+    total += Math.max(0, free);
+  }
+  return total;
 }
 
 const oracle = await measure(new OracleVerifier(table, { gamma: 5 }));
