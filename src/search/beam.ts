@@ -83,31 +83,19 @@ class BeamNodes<S> {
 }
 
 /**
- * Per-round arrays only the engine and the native ops read, reused across the rounds of a cohort:
- * fresh typed arrays of this size cost more than the native ops that read them. (Arrays handed to
+ * A per-round array only the engine and the native ops read, reused across the rounds of a cohort:
+ * a fresh typed array of this size costs more than the native op that reads it. (Arrays handed to
  * backends are fresh each round, since a backend may keep them.)
  */
-class RoundScratch {
-  private u32 = new Uint32Array(0);
-  private q = new Float64Array(0);
-  private mu = new Float64Array(0);
-  private r = new Float64Array(0);
-
-  parentIndex(n: number): Uint32Array {
-    if (this.u32.length < n) this.u32 = new Uint32Array(n);
-    return this.u32.subarray(0, n);
+class Reused<T extends Uint32Array | Float64Array> {
+  private buf: T;
+  constructor(private readonly make: (n: number) => T) {
+    this.buf = make(0);
   }
-  parentQ(n: number): Float64Array {
-    if (this.q.length < n) this.q = new Float64Array(n);
-    return this.q.subarray(0, n);
-  }
-  parentMu(n: number): Float64Array {
-    if (this.mu.length < n) this.mu = new Float64Array(n);
-    return this.mu.subarray(0, n);
-  }
-  rewards(n: number): Float64Array {
-    if (this.r.length < n) this.r = new Float64Array(n);
-    return this.r.subarray(0, n);
+  /** The first n elements (contents left from earlier rounds: the caller overwrites them). */
+  take(n: number): T {
+    if (this.buf.length < n) this.buf = this.make(n);
+    return this.buf.subarray(0, n) as T;
   }
 }
 
@@ -151,7 +139,10 @@ class StepSearch<S> {
   private readonly nodes: BeamNodes<S>;
   /** Time per phase charged to each problem still active (see timed). */
   private readonly shares = zeroPhases();
-  private readonly scratch = new RoundScratch();
+  private readonly parentIndexBuf = new Reused((n) => new Uint32Array(n));
+  private readonly parentQBuf = new Reused((n) => new Float64Array(n));
+  private readonly parentMuBuf = new Reused((n) => new Float64Array(n));
+  private readonly rewardsBuf = new Reused((n) => new Float64Array(n));
 
   constructor(
     private readonly ctx: DriverContext<S>,
@@ -289,7 +280,7 @@ class StepSearch<S> {
     checkStepBatch(policy.name, gen, nChildren);
     // Children stay (parent node, new step) until pruning: only the kept ones become nodes. Child i
     // is sample i % C of parent row floor(i / C).
-    const parentIndex = this.scratch.parentIndex(nChildren);
+    const parentIndex = this.parentIndexBuf.take(nChildren);
     const childProblems = new Uint32Array(nChildren);
     for (let r = 0, i = 0; r < nParents; r++) {
       const problem = reqProblems[r];
@@ -329,8 +320,8 @@ class StepSearch<S> {
     const kept = await this.timed('prune', `prune d${depth}`, active, () => {
       let scores: Float64Array = base.values;
       if (this.pav) {
-        const parentQ = this.scratch.parentQ(nParents);
-        const parentMu = this.scratch.parentMu(nParents);
+        const parentQ = this.parentQBuf.take(nParents);
+        const parentMu = this.parentMuBuf.take(nParents);
         for (let r = 0; r < nParents; r++) {
           parentQ[r] = nodes.q[parentNodes[r]];
           parentMu[r] = nodes.mu[parentNodes[r]];
@@ -342,7 +333,7 @@ class StepSearch<S> {
           alpha: config.alpha,
           K: config.proverK,
           ...(prov ? { proverChild: prov.values, proverParent: parentMu } : {}),
-          out: this.scratch.rewards(nChildren),
+          out: this.rewardsBuf.take(nChildren),
         });
       }
       // Beam keeps the free slots of each problem: select the largest and cut per problem below.
