@@ -167,8 +167,9 @@ class StepSearch<S> {
       settled: false,
       result: emptyResult(ctx.task, config, p),
     }));
-    // Room for the roots and ~8 rounds of kept beams (capped: a long search grows by doubling).
-    this.nodes = new BeamNodes<S>(Math.min(1 << 20, problems.length * (this.subtrees + 8 * this.capacity)));
+    // Room for the roots and ~8 rounds of kept beams, capped at 2^18 nodes (~12 MB) so a huge window
+    // does not reserve memory up front that an early finish never uses; past it the columns double.
+    this.nodes = new BeamNodes<S>(Math.min(1 << 18, problems.length * (this.subtrees + 8 * this.capacity)));
   }
 
   /**
