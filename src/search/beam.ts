@@ -283,22 +283,21 @@ class StepSearch<S> {
     // is sample i % C of parent row floor(i / C).
     const parentIndex = this.parentIndexBuf.take(nChildren);
     const childProblems = new Uint32Array(nChildren);
-    for (let r = 0, i = 0; r < nParents; r++) {
-      const problem = reqProblems[r];
-      for (let j = 0; j < samplesPerBeam; j++, i++) {
-        parentIndex[i] = r;
-        childProblems[i] = problem;
-      }
-    }
     const childOffsets = new Uint32Array(active.length + 1);
-    for (let a = 0; a < active.length; a++) {
-      const lo = parentOffsets[a] * samplesPerBeam;
-      const hi = (childOffsets[a + 1] = parentOffsets[a + 1] * samplesPerBeam);
-      const c = active[a].result.compute;
+    const sampleTokens = gen.tokens;
+    for (let a = 0, i = 0; a < active.length; a++) {
+      const problem = active[a].problem;
       let tokens = 0;
-      for (let i = lo; i < hi; i++) tokens += gen.tokens[i];
+      for (let r = parentOffsets[a]; r < parentOffsets[a + 1]; r++)
+        for (let j = 0; j < samplesPerBeam; j++, i++) {
+          parentIndex[i] = r;
+          childProblems[i] = problem;
+          tokens += sampleTokens[i];
+        }
+      childOffsets[a + 1] = i;
+      const c = active[a].result.compute;
       c.policyCalls += parentOffsets[a + 1] - parentOffsets[a];
-      c.policySamples += hi - lo;
+      c.policySamples += i - childOffsets[a];
       c.policyTokens += tokens;
     }
     const children = PrefixList.inTree(tree, parentNodes, gen.steps, samplesPerBeam);
@@ -350,14 +349,18 @@ class StepSearch<S> {
 
     // The kept children become nodes, overwriting the live lists (their parents were read above).
     const maxSteps = config.maxSteps;
+    const { indices: keptIndex, offsets: keptOffsets } = kept;
+    const { steps, finished } = gen;
+    const q = base.values;
+    const mu = prov?.values;
     for (let a = 0; a < active.length; a++) {
       const s = active[a];
-      const slots = dvts ? Number.POSITIVE_INFINITY : capacity - s.nDone;
+      const end = dvts ? keptOffsets[a + 1] : Math.min(keptOffsets[a + 1], keptOffsets[a] + capacity - s.nDone);
       let nLive = 0;
-      for (let j = kept.offsets[a]; j < kept.offsets[a + 1] && j - kept.offsets[a] < slots; j++) {
-        const i = kept.indices[j];
-        const node = nodes.child(parentNodes[parentIndex[i]], gen.steps[i], base.values[i], prov ? prov.values[i] : 0, childKeys, i, gen.finished[i]);
-        if (gen.finished[i] === 1 || tree.depthOf(node) >= maxSteps) s.done[s.nDone++] = node;
+      for (let j = keptOffsets[a]; j < end; j++) {
+        const i = keptIndex[j];
+        const node = nodes.child(parentNodes[parentIndex[i]], steps[i], q[i], mu ? mu[i] : 0, childKeys, i, finished[i]);
+        if (finished[i] === 1 || tree.depthOf(node) >= maxSteps) s.done[s.nDone++] = node;
         else s.live[nLive++] = node;
       }
       s.nLive = nLive;
