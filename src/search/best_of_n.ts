@@ -66,7 +66,7 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     // problem p's root at p, response i's step h at P + stepOffsets[i] + h.
     const stepOffsets = new Uint32Array(traces.length + 1);
     for (let i = 0; i < traces.length; i++) stepOffsets[i + 1] = stepOffsets[i] + traces[i].length;
-    const layout = { problems, traces, N, stepOffsets, results, signal: ctx.signal };
+    const layout: StepLayout<S> = { problems, traces, N, stepOffsets, results, signal: ctx.signal };
     const [base, prov] = await timed('score', 'score steps', () =>
       Promise.all([scoreEveryStep(verifier, false, layout), prover ? scoreEveryStep(prover, true, layout) : undefined]),
     );
@@ -133,6 +133,8 @@ interface StepLayout<S> {
   stepOffsets: Uint32Array;
   results: ProblemResult<S>[];
   signal: AbortSignal | undefined;
+  /** The per-prefix request, once a backend without scoreSteps needed it (see everyPrefix). */
+  everyPrefix?: { owner: Uint32Array; request: { problems: Uint32Array; prefixes: PrefixList<S> } };
 }
 
 /**
@@ -173,17 +175,30 @@ async function scoreEveryStep<S>(backend: VerifierBackend<S>, asProver: boolean,
     }
     return values;
   }
-  const tree = new StepTree<S>();
-  const owner = new Uint32Array(P + nSteps); // problem index (into `problems`) of each prefix
+  const { owner, request } = (l.everyPrefix ??= everyPrefix(l));
+  const batch = await backend.scorePrefixes({ ...request, signal });
+  checkScoreBatch(backend.name, batch, P + nSteps);
+  for (let j = 0; j < owner.length; j++) charge(owner[j], batch.tokens[j]);
+  return batch.values;
+}
+
+/**
+ * Every prefix of every response, roots first, as one scorePrefixes request over a StepTree (each
+ * step stored once; built once and shared by the verifier and the prover). owner[j] is the index
+ * into `problems` of prefix j.
+ */
+function everyPrefix<S>(l: StepLayout<S>): NonNullable<StepLayout<S>['everyPrefix']> {
+  const { problems, traces, N, stepOffsets } = l;
+  const P = problems.length;
+  const total = P + stepOffsets[traces.length];
+  const tree = new StepTree<S>(total);
+  const owner = new Uint32Array(total);
   for (let p = 0; p < P; p++) owner[tree.addRoot()] = p;
   for (let i = 0; i < traces.length; i++) {
     let node = Math.floor(i / N);
     for (const step of traces[i]) owner[(node = tree.add(node, step))] = Math.floor(i / N);
   }
-  const nodes = new Int32Array(P + nSteps);
-  for (let j = 0; j < nodes.length; j++) nodes[j] = j;
-  const batch = await backend.scorePrefixes({ problems: Uint32Array.from(owner, (p) => problems[p]), prefixes: PrefixList.inTree(tree, nodes), signal });
-  checkScoreBatch(backend.name, batch, P + nSteps);
-  for (let j = 0; j < nodes.length; j++) charge(owner[j], batch.tokens[j]);
-  return batch.values;
+  const nodes = new Int32Array(total);
+  for (let j = 0; j < total; j++) nodes[j] = j;
+  return { owner, request: { problems: Uint32Array.from(owner, (p) => problems[p]), prefixes: PrefixList.inTree(tree, nodes) } };
 }
