@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EndpointCallError } from '../../src/real/endpoints.ts';
 import { VllmPoolingVerifier, lastReward } from '../../src/real/vllm_pooling_verifier.ts';
 import { plainInput, qwenPrmInput } from '../../src/real/prm_templates.ts';
+import { PrefixList } from '../../src/search/prefixes.ts';
+import { StepTree } from '../../src/search/step_tree.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -93,6 +95,21 @@ describe('VllmPoolingVerifier', () => {
       process.off('warning', onWarning);
     }
     expect(warnings.filter((c) => c === 'PAVSEARCH_POOLING_NO_STEP_ROWS')).toHaveLength(1);
+  });
+
+  it('reads the engine\'s tree prefixes (children of live beams, fanout) as it reads plain arrays', async () => {
+    const f = await fakePooling();
+    const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [f.root], problems: ['Q0', 'Q1'], format: 'plain' });
+    const tree = new StepTree<string>();
+    const r0 = tree.addRoot();
+    const r1 = tree.addRoot();
+    const a = tree.add(r0, 'abc');
+    const kids = PrefixList.inTree(tree, Int32Array.of(a, r1), ['x', 'xyz', 'abcd', 'ab'], 2);
+    const problems = Uint32Array.of(0, 0, 1, 1);
+    const got = await v.scorePrefixes({ problems, prefixes: kids });
+    const want = await v.scorePrefixes({ problems, prefixes: kids.toArrays() });
+    expect(Array.from(got.values)).toEqual(Array.from(want.values));
+    expect(Array.from((await v.scoreSteps({ problems, prefixes: kids })).values)).toEqual([0.3, 0.1, 0.3, 0.3, 0.4, 0.2]);
   });
 
   it('reads per-token rows and logits', async () => {
