@@ -143,6 +143,7 @@ class StepSearch<S> {
   private readonly parentQBuf = new Reused((n) => new Float64Array(n));
   private readonly parentMuBuf = new Reused((n) => new Float64Array(n));
   private readonly rewardsBuf = new Reused((n) => new Float64Array(n));
+  private readonly groupsBuf = new Reused((n) => new Uint32Array(n));
 
   constructor(
     private readonly ctx: DriverContext<S>,
@@ -341,7 +342,7 @@ class StepSearch<S> {
       if (!dvts) for (const s of active) k = Math.max(k, capacity - s.nDone);
       let groups: Uint32Array | undefined;
       if (dvts) {
-        groups = new Uint32Array(nChildren);
+        groups = this.groupsBuf.take(nChildren);
         for (let i = 0; i < nChildren; i++) groups[i] = nodes.group[parentNodes[parentIndex[i]]];
       }
       return selectTopK({ scores, offsets: childOffsets, k, ...(keys ? { keys } : {}), ...(groups ? { groups } : {}) });
