@@ -248,7 +248,10 @@ describe('OpenAIPolicy against the policy server', () => {
       model: 'tiny',
       endpoints: [dead.url, sa.url, sb.url].map((baseURL) => ({ baseURL, maxConcurrency: 2 })),
       problems: Array.from({ length: PROBLEMS }, (_, i) => `problem: ${i}`),
-      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 5000 },
+      // While both live endpoints are full a retry may land on the dead one again (it counts as full
+      // only while another has room), and with 1-5 ms backoffs a slow machine can spend 4 attempts
+      // there before a live slot frees: 10 keeps the test about failover, not about timing.
+      retry: { maxAttempts: 10, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 5000 },
     });
     const { text } = batch(2);
     const want = await client([sa.url]).sampleSteps(text);
