@@ -11,6 +11,7 @@ import type {
   ScoreRequestBatch,
   StepBatch,
   StepRequestBatch,
+  StepScoreBatch,
   TaskAdapter,
   VerifierBackend,
 } from '../search/backends.ts';
@@ -19,6 +20,7 @@ import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sample
 import { isSolved, renderTokens, type ProblemTable } from './task.ts';
 import { fmix32 } from '../search/seeds.ts';
 import { PrefixList, prefixList } from '../search/prefixes.ts';
+import { ROOT, StepTree } from '../search/step_tree.ts';
 import type { PrefixInput } from './native.ts';
 
 /** Batches at least this large (samples or prefixes) run on the libuv pool; smaller ones inline. */
@@ -132,6 +134,28 @@ export class OracleVerifier implements VerifierBackend<number> {
     const prefixes = prefixList(batch.prefixes);
     const values = await this.exact(batch.problems, prefixes, batch.signal);
     return { values, tokens: prefixLengths(prefixes) };
+  }
+
+  /**
+   * The value after every step of each prefix, as a process verifier reads them in one pass over a
+   * response (charged the response's tokens once): every prefix of every prefix, scored by this
+   * verifier's scorePrefixes (so a NoisyVerifier's noise is the same as when they come one by one).
+   */
+  async scoreSteps(batch: ScoreRequestBatch<number>): Promise<StepScoreBatch> {
+    const prefixes = prefixList(batch.prefixes);
+    const tree = new StepTree<number>();
+    const nodes: number[] = [];
+    const problems: number[] = [];
+    const steps: number[] = [];
+    for (let i = 0; i < prefixes.length; i++) {
+      const n = prefixes.copySteps(i, steps, 0);
+      for (let t = 0, node = ROOT; t < n; t++) {
+        nodes.push((node = tree.add(node, steps[t])));
+        problems.push(batch.problems[i]);
+      }
+    }
+    const every = await this.scorePrefixes({ problems: Uint32Array.from(problems), prefixes: PrefixList.inTree(tree, Int32Array.from(nodes)), signal: batch.signal });
+    return { values: every.values, tokens: prefixLengths(prefixes) };
   }
 }
 

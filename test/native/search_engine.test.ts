@@ -6,7 +6,6 @@ import type { PolicyBackend, ScoreRequestBatch, TaskAdapter, VerifierBackend } f
 import { NoisyVerifier, OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
 import { generateSuite, paperTask, ProblemTable } from '../../src/toy/task.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { prefixList } from '../../src/search/prefixes.ts';
 import { referenceBestOfN, referenceBestOfNVote, referencePavRerank, referenceStepSearch } from '../reference/search.ts';
 
 const table = new ProblemTable(generateSuite({ size: 24, seed: 7 }));
@@ -234,10 +233,11 @@ describe('faults, cancellation and deadlines', () => {
   it('PAV rerank through scoreSteps (one pass per response) equals per-prefix scoring and charges one call per response', async () => {
     for (const withProver of [false, true]) {
       const b = withProver ? { ...noisy(), prover: new OracleVerifier(table, { gamma: 10 }) } : noisy();
-      const fast = { ...b, verifier: stepwise(b.verifier), ...(b.prover ? { prover: stepwise(b.prover) } : {}) };
+      // The same verifiers without scoreSteps: every prefix of every response scored on its own.
+      const slowBackends = { ...b, verifier: perPrefix(b.verifier), ...(b.prover ? { prover: perPrefix(b.prover) } : {}) };
       const config = parseSearchConfig({ algorithm: 'pav-rerank', budget: 6, rerankAggregate: 'min' });
-      const slow = await runSearchBatch(b, config, problems, { window: 7 });
-      const got = await runSearchBatch(fast, config, problems, { window: 7 });
+      const slow = await runSearchBatch(slowBackends, config, problems, { window: 7 });
+      const got = await runSearchBatch(b, config, problems, { window: 7 });
       for (const p of problems) {
         expect(got[p].trace, `problem ${p}`).toEqual(slow[p].trace);
         expect(got[p].value).toBe(slow[p].value);
@@ -245,6 +245,8 @@ describe('faults, cancellation and deadlines', () => {
         expect(got[p].compute.verifierCalls).toBe(6 + 1);
         expect(slow[p].compute.verifierCalls).toBe(slow[p].compute.policySamples + 1);
         expect(got[p].compute.proverCalls).toBe(withProver ? 6 + 1 : 0);
+        // One pass per response: its length, against the sum of all its prefixes' lengths.
+        expect(got[p].compute.verifierTokens).toBe(got[p].compute.policySamples);
       }
     }
     // A scoreSteps that returns a value too few fails its problems with a BackendError naming it.
@@ -253,7 +255,7 @@ describe('faults, cancellation and deadlines', () => {
       name: 'short-steps',
       scorePrefixes: (batch) => b.verifier.scorePrefixes(batch),
       async scoreSteps(batch) {
-        const r = await stepwise(b.verifier).scoreSteps!(batch);
+        const r = await b.verifier.scoreSteps!(batch);
         return { values: r.values.subarray(1), tokens: r.tokens };
       },
     };
@@ -350,26 +352,7 @@ describe('faults, cancellation and deadlines', () => {
   });
 });
 
-/** `inner` with scoreSteps: every step's value of each prefix (what scorePrefixes gives its first h steps), one pass each. */
-function stepwise(inner: VerifierBackend<number>): VerifierBackend<number> {
-  return {
-    name: `${inner.name}+steps`,
-    scorePrefixes: (batch) => inner.scorePrefixes(batch),
-    async scoreSteps(batch) {
-      const list = prefixList(batch.prefixes);
-      const problems: number[] = [];
-      const prefixes: number[][] = [];
-      const tokens = new Uint32Array(list.length);
-      for (let i = 0; i < list.length; i++) {
-        const steps = list.at(i);
-        tokens[i] = steps.length;
-        for (let h = 1; h <= steps.length; h++) {
-          problems.push(batch.problems[i]);
-          prefixes.push(steps.slice(0, h));
-        }
-      }
-      const r = await inner.scorePrefixes({ problems: Uint32Array.from(problems), prefixes, signal: batch.signal });
-      return { values: r.values, tokens };
-    },
-  };
+/** `inner` without scoreSteps: PAV rerank then scores every prefix through scorePrefixes. */
+function perPrefix(inner: VerifierBackend<number>): VerifierBackend<number> {
+  return { name: inner.name, scorePrefixes: (batch) => inner.scorePrefixes(batch) };
 }
