@@ -18,7 +18,8 @@ export class StepTree<S> {
 
   /** `capacity`: nodes to allocate room for up front (the tree grows past it by doubling). */
   constructor(capacity = 1024) {
-    const n = Math.max(16, Math.floor(capacity));
+    if (!Number.isInteger(capacity) || capacity < 0) throw new PavRangeError(`capacity must be an integer >= 0, got ${capacity}`);
+    const n = Math.max(16, capacity);
     this.parents = new Int32Array(n);
     this.depths = new Uint32Array(n);
     this.steps = new Array(n);

@@ -113,6 +113,8 @@ describe('StepTree and tree prefixes', () => {
     expect(() => PrefixList.inTree(tree, [0] as unknown as Int32Array)).toThrow(PavTypeError);
     expect(() => PrefixList.inTree(tree, Int32Array.of(0, 1), [1])).toThrow(/appended has 1 steps for 2 prefixes/);
     expect(() => tree.add(99, 1)).toThrow(/parent is 99/);
+    expect(() => new StepTree(Number.NaN)).toThrow(/capacity must be an integer >= 0, got NaN/);
+    expect(() => new StepTree(-1)).toThrow(PavRangeError);
     expect(() => packPrefixes(PrefixList.inTree(tree, Int32Array.of(b, c), [1, 300]), 15)).toThrow(/prefixes\[1\]\[2\] is 300/);
   });
 });
