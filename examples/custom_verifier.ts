@@ -24,6 +24,8 @@ import {
 export type ScorePrefix<S> = (problem: number, steps: readonly S[], signal?: AbortSignal) => Promise<{ value: number; tokens: number }>;
 
 export class FunctionVerifier<S> implements VerifierBackend<S> {
+  /** scorePrefixes reads through prefixList(), so the engine may pass its prefixes in place. */
+  readonly readsPrefixLists = true;
   private readonly limit: ReturnType<typeof pLimit>;
 
   constructor(
@@ -36,7 +38,7 @@ export class FunctionVerifier<S> implements VerifierBackend<S> {
   }
 
   async scorePrefixes(batch: ScoreRequestBatch<S>): Promise<ScoreBatch> {
-    // A PrefixList from the engine (children share their parent's steps), plain arrays from others.
+    // A PrefixList from the engine (see readsPrefixLists), plain arrays from other callers.
     const prefixes = prefixList(batch.prefixes);
     const values = new Float64Array(prefixes.length);
     const tokens = new Uint32Array(prefixes.length);

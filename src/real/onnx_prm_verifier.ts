@@ -118,6 +118,7 @@ interface ResolvedHead {
 
 export class OnnxPrmVerifier implements VerifierBackend<string> {
   readonly name: string;
+  readonly readsPrefixLists = true;
   readonly tokenizer: HfTokenizer;
   readonly pool: VerifierPool;
   readonly stepTag: string;

@@ -94,6 +94,7 @@ interface Sampled {
 
 export class OpenAIPolicy implements PolicyBackend<string> {
   readonly name: string;
+  readonly readsPrefixLists = true;
   readonly pool: EndpointPool;
   readonly delimiter: string;
   private readonly opts: OpenAIPolicyOptions;

@@ -63,6 +63,7 @@ export function lastReward(data: unknown, rewardIndex: number): number | undefin
 
 export class VllmPoolingVerifier implements VerifierBackend<string> {
   readonly name: string;
+  readonly readsPrefixLists = true;
   readonly pool: EndpointPool;
   private readonly opts: PoolingVerifierOptions;
   private readonly stepTag: string;

@@ -2,8 +2,9 @@
 // one call carries the live candidates of every problem in flight, request-major.
 //
 // S is the step type: a token id for the embedded toy task, a string for text models.
-// Prefixes come as a PrefixList (the engine's children share their parent's steps) or, from a
-// direct caller, as plain arrays; a backend reads them through prefixList().
+// Prefixes come as plain arrays, or, to a backend that declares `readsPrefixLists`, as the engine's
+// PrefixList (live beams and children read in place from its StepTree, no copy per prefix); such a
+// backend reads them through prefixList(), which accepts both.
 import type { Prefixes } from './prefixes.ts';
 
 /** One batch of next-step requests: request i continues `prefixes[i]` of problem `problems[i]`. */
@@ -41,7 +42,18 @@ export interface CompletionBatch<S> {
   tokens: Uint32Array;
 }
 
-export interface PolicyBackend<S> {
+/** What the engine checks before handing a backend its prefixes in place. */
+export interface ReadsPrefixLists {
+  /**
+   * True when this backend reads `batch.prefixes` through prefixList() (or PrefixList methods): the
+   * engine then passes its prefixes in place. Otherwise it passes plain arrays, which any backend
+   * can index (at the cost of one array per prefix), so a backend written against arrays is never
+   * handed a PrefixList it would misread.
+   */
+  readonly readsPrefixLists?: boolean;
+}
+
+export interface PolicyBackend<S> extends ReadsPrefixLists {
   readonly name: string;
   sampleSteps(batch: StepRequestBatch<S>): Promise<StepBatch<S>>;
   sampleCompletions(batch: StepRequestBatch<S>): Promise<CompletionBatch<S>>;
@@ -70,7 +82,7 @@ export interface StepScoreBatch {
   tokens: Uint32Array;
 }
 
-export interface VerifierBackend<S> {
+export interface VerifierBackend<S> extends ReadsPrefixLists {
   readonly name: string;
   scorePrefixes(batch: ScoreRequestBatch<S>): Promise<ScoreBatch>;
   /**

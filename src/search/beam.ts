@@ -9,7 +9,8 @@ import { ErrorCodes, PavError } from '../errors.ts';
 import { addPhases, chargeScores, zeroPhases, type Phase } from './compute.ts';
 import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
-import { PrefixList } from './prefixes.ts';
+import { PrefixList, prefixesFor } from './prefixes.ts';
+import type { VerifierBackend } from './backends.ts';
 import { ROOT, StepTree } from './step_tree.ts';
 import { abortError, emptyResult, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
@@ -272,7 +273,7 @@ class StepSearch<S> {
     const gen = await this.timed('generate', `generate d${depth}`, active, () =>
       policy.sampleSteps({
         problems: reqProblems,
-        prefixes: PrefixList.inTree(tree, parentNodes),
+        prefixes: prefixesFor(policy, PrefixList.inTree(tree, parentNodes)),
         n: samplesPerBeam,
         seeds,
         signal: ctx.signal,
@@ -309,9 +310,9 @@ class StepSearch<S> {
       for (let i = 0; i < nChildren; i++) extendKeyInto(childKeys, i, nodes.keys, parentNodes[parentIndex[i]], gen.steps[i]);
 
     // 2. Score every child (and with a separate prover, its prover value too).
-    const scoreReq = { problems: childProblems, prefixes: children, signal: ctx.signal };
+    const scoreReq = (b: VerifierBackend<S>) => ({ problems: childProblems, prefixes: prefixesFor(b, children), signal: ctx.signal });
     const [base, prov] = await this.timed('score', `score d${depth}`, active, () =>
-      Promise.all([verifier.scorePrefixes(scoreReq), prov0?.scorePrefixes(scoreReq)]),
+      Promise.all([verifier.scorePrefixes(scoreReq(verifier)), prov0?.scorePrefixes(scoreReq(prov0))]),
     );
     checkScoreBatch(verifier.name, base, nChildren);
     if (prover && prov) checkScoreBatch(prover.name, prov, nChildren);

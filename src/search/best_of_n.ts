@@ -8,7 +8,7 @@ import { ErrorCodes, PavError } from '../errors.ts';
 import { chargeScores, type Phase } from './compute.ts';
 import { checkCompletionBatch, checkScoreBatch, checkStepScoreBatch } from './backend_checks.ts';
 import type { VerifierBackend } from './backends.ts';
-import { PrefixList } from './prefixes.ts';
+import { PrefixList, prefixesFor } from './prefixes.ts';
 import { StepTree } from './step_tree.ts';
 import { stringKey } from './keys.ts';
 import { abortError, emptyResult, timeShared, type DriverContext, type ProblemResult } from './result.ts';
@@ -176,7 +176,7 @@ async function scoreEveryStep<S>(backend: VerifierBackend<S>, asProver: boolean,
     return values;
   }
   const { owner, request } = (l.everyPrefix ??= everyPrefix(l));
-  const batch = await backend.scorePrefixes({ ...request, signal });
+  const batch = await backend.scorePrefixes({ problems: request.problems, prefixes: prefixesFor(backend, request.prefixes), signal });
   checkScoreBatch(backend.name, batch, P + nSteps);
   for (let j = 0; j < owner.length; j++) charge(owner[j], batch.tokens[j]);
   return batch.values;

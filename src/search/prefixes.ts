@@ -156,3 +156,8 @@ export type Prefixes<S> = PrefixList<S> | readonly (readonly S[])[];
 export function prefixList<S>(prefixes: Prefixes<S>): PrefixList<S> {
   return prefixes instanceof PrefixList ? prefixes : PrefixList.of(prefixes);
 }
+
+/** The engine's prefixes as `backend` takes them: in place if it reads PrefixLists, else plain arrays. */
+export function prefixesFor<S>(backend: { readonly readsPrefixLists?: boolean }, list: PrefixList<S>): Prefixes<S> {
+  return backend.readsPrefixLists === true ? list : list.toArrays();
+}

@@ -47,6 +47,7 @@ export interface ToyPolicyOptions {
 /** mu_gamma as a PolicyBackend: request i's samples are a function of (seed, seeds[i], prefix, j) only. */
 export class ToyPolicy implements PolicyBackend<number> {
   readonly name: string;
+  readonly readsPrefixLists = true;
   readonly gamma: number;
   readonly seed: number;
   readonly threads: number;
@@ -108,6 +109,7 @@ export interface OracleVerifierOptions {
 /** The exact Q^{mu_gamma} of each prefix: a perfect process verifier. */
 export class OracleVerifier implements VerifierBackend<number> {
   readonly name: string;
+  readonly readsPrefixLists = true;
   readonly gamma: number;
   readonly K: number;
   readonly threads: number;

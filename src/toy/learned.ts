@@ -181,6 +181,7 @@ export interface LearnedVerifierOptions extends Omit<VerifierPoolOptions, 'model
 /** Q^pi of each prefix as predicted by the fitted ONNX PRM, served by the worker pool. */
 export class LearnedVerifier implements VerifierBackend<number> {
   readonly name: string;
+  readonly readsPrefixLists = true;
 
   private constructor(
     readonly table: ProblemTable,

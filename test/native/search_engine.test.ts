@@ -263,6 +263,36 @@ describe('faults, cancellation and deadlines', () => {
     for (const r of rs) expect(r.error).toMatch(/ERR_PAV_BACKEND: short-steps returned \d+ values for \d+ expected/);
   });
 
+  it('a backend that does not declare readsPrefixLists gets plain arrays it can index, and the same results', async () => {
+    const b = noisy();
+    const seen: string[] = [];
+    // Written against arrays, as a JavaScript backend might be: it indexes batch.prefixes.
+    const arraysOnly = <T extends object>(inner: T, name: string): T =>
+      new Proxy(inner, {
+        get(target, key, receiver) {
+          if (key === 'readsPrefixLists') return undefined;
+          if (key === 'name') return name;
+          const v = Reflect.get(target, key, receiver);
+          if (key !== 'sampleSteps' && key !== 'scorePrefixes') return typeof v === 'function' ? v.bind(target) : v;
+          return (batch: { prefixes: unknown }) => {
+            const prefixes = batch.prefixes as number[][];
+            seen.push(`${name}:${Array.isArray(prefixes) && prefixes.every((p) => Array.isArray(p))}`);
+            return (v as (x: unknown) => unknown).call(target, { ...batch, prefixes: prefixes.map((p) => [...p]) });
+          };
+        },
+      });
+    const plain = { ...b, policy: arraysOnly(b.policy, 'policy'), verifier: arraysOnly(b.verifier, 'verifier') };
+    for (const algorithm of ['beam', 'dvts'] as const) {
+      const config = { algorithm, budget: 8, score: 'pav' as const };
+      const want = await runSearchBatch(b, config, problems);
+      const got = await runSearchBatch(plain, config, problems);
+      for (const p of problems) expect(got[p].trace, `${algorithm} problem ${p}`).toEqual(want[p].trace);
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((x) => x.endsWith(':true'))).toBe(true);
+    expect(b.verifier.readsPrefixLists && b.policy.readsPrefixLists).toBe(true);
+  });
+
   it('malformed backend output fails the problem with a BackendError naming the backend and the field', async () => {
     const b = noisy();
     const inner = b.verifier;
