@@ -203,7 +203,12 @@ export class OpenAIPolicy implements PolicyBackend<string> {
       async (ep, attemptSignal) => {
         const res = await this.client(ep).completions.create(body as OpenAI.CompletionCreateParamsNonStreaming, { signal: attemptSignal });
         const choices = [...(res.choices as unknown as Choice[])].sort((a, b) => a.index - b.index);
-        if (choices.length !== n) throw new BackendError(`${ep.config.baseURL} returned ${choices.length} choices for n=${n}`, true);
+        if (choices.length !== n)
+          throw new BackendError(
+            `${ep.config.baseURL} returned ${choices.length} choices for n=${n}` +
+              (n > 1 && choices.length === 1 ? ' (a server that ignores n, as some llama.cpp builds do, needs seedMode: sample: one request per sample)' : ''),
+            true,
+          );
         return {
           texts: choices.map((c) => c.text ?? ''),
           tokens: splitTokens(choices, res.usage?.completion_tokens),

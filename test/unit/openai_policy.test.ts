@@ -144,6 +144,10 @@ describe('OpenAIPolicy requests', () => {
     const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P'], retry: { baseDelayMs: 1 } });
     expect((await p.sampleSteps(one())).steps).toEqual(['a', 'b']);
     expect(calls).toBe(2);
+    // A server that always answers one choice (it ignores n): the error says what to set.
+    const g = await fake((_b, _req, res) => json(res, 200, { choices: [{ index: 0, text: 'a', finish_reason: 'stop' }], usage: { completion_tokens: 1 } }));
+    const q = new OpenAIPolicy({ model: 'm', endpoints: [g.url], problems: ['P'], retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 } });
+    await expect(q.sampleSteps(one())).rejects.toThrow(/returned 1 choices for n=2 \(a server that ignores n.*seedMode: sample/);
   });
 
   it('validates its configuration and batches', async () => {
