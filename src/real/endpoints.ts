@@ -4,6 +4,12 @@
 //
 // Retries live here, not in the openai client (which the policy builds with maxRetries: 0): a retry
 // may then go to another endpoint, and the attempt count and last status are known for the error.
+//
+// Circuit breaker. An endpoint that fails `failures` calls in a row (no answer: a dead server,
+// timeouts; or 502/503/504) is taken out of the rotation for a cooldown that doubles while it keeps
+// failing; then one call probes it. Without this a dead server kept its share of first attempts
+// (its failures are fast, so it always had free slots), each costing a backoff. While every
+// endpoint is out, calls go to them anyway, so errors still surface through the retry budget.
 import { APIConnectionError, APIError } from 'openai';
 import { BackendError, ConfigError, ErrorCodes, PavError } from '../errors.ts';
 
@@ -125,6 +131,10 @@ export interface Endpoint {
   inFlight: number;
   requests: number;
   failures: number;
+  /** Retryable failures since the last success. */
+  failureRun: number;
+  /** Time (the pool's clock) until which the circuit breaker keeps it out of the rotation (0: in it). */
+  downUntil: number;
 }
 
 export interface EndpointStats {
@@ -132,12 +142,27 @@ export interface EndpointStats {
   inFlight: number;
   requests: number;
   failures: number;
+  /** Out of the rotation (circuit breaker) at the time of the call. */
+  down: boolean;
 }
+
+export interface CircuitPolicy {
+  /** Failures in a row (no answer, or 502/503/504) that take an endpoint out of the rotation (default 3; 0 = never). */
+  failures: number;
+  /** First cooldown (default 1000 ms); it doubles with each further failure, up to maxCooldownMs. */
+  cooldownMs: number;
+  maxCooldownMs: number;
+}
+
+export const DEFAULT_CIRCUIT: CircuitPolicy = { failures: 3, cooldownMs: 1000, maxCooldownMs: 30_000 };
 
 export interface PoolOptions {
   retry?: Partial<RetryPolicy>;
+  circuit?: Partial<CircuitPolicy>;
   /** Uniform [0, 1) source for the jitter (tests pass a seeded one). */
   random?: () => number;
+  /** Milliseconds clock for the circuit breaker (default performance.now; tests pass their own). */
+  now?: () => number;
   /** Called before each retry (logging). */
   onRetry?: (info: { what: string; endpoint: string; attempt: number; delayMs: number; reason: string }) => void;
 }
@@ -152,7 +177,9 @@ export interface PoolOptions {
 export class EndpointPool {
   readonly endpoints: readonly Endpoint[];
   readonly retry: RetryPolicy;
+  readonly circuit: CircuitPolicy;
   private readonly random: () => number;
+  private readonly now: () => number;
   private readonly onRetry?: PoolOptions['onRetry'];
   private readonly waiters: (() => void)[] = [];
 
@@ -170,18 +197,25 @@ export class EndpointPool {
       const maxConcurrency = c.maxConcurrency ?? 32;
       if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)
         throw new ConfigError(`endpoints[${i}].maxConcurrency must be a positive integer, got ${maxConcurrency}`);
-      return { config: { ...c, baseURL: c.baseURL.replace(/\/+$/, ''), maxConcurrency }, inFlight: 0, requests: 0, failures: 0 };
+      return { config: { ...c, baseURL: c.baseURL.replace(/\/+$/, ''), maxConcurrency }, inFlight: 0, requests: 0, failures: 0, failureRun: 0, downUntil: 0 };
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     if (!(this.retry.maxAttempts >= 1) || !Number.isInteger(this.retry.maxAttempts))
       throw new ConfigError(`retry.maxAttempts must be an integer >= 1, got ${this.retry.maxAttempts}`);
     if (!(this.retry.timeoutMs > 0)) throw new ConfigError(`retry.timeoutMs must be > 0, got ${this.retry.timeoutMs}`);
+    this.circuit = { ...DEFAULT_CIRCUIT, ...options.circuit };
+    const { failures, cooldownMs, maxCooldownMs } = this.circuit;
+    if (!Number.isInteger(failures) || failures < 0) throw new ConfigError(`circuit.failures must be an integer >= 0, got ${failures}`);
+    if (!(cooldownMs >= 0) || !(maxCooldownMs >= cooldownMs))
+      throw new ConfigError(`circuit.cooldownMs must be >= 0 and <= circuit.maxCooldownMs, got ${cooldownMs} and ${maxCooldownMs}`);
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? (() => performance.now());
     this.onRetry = options.onRetry;
   }
 
   stats(): EndpointStats[] {
-    return this.endpoints.map((e) => ({ baseURL: e.config.baseURL, inFlight: e.inFlight, requests: e.requests, failures: e.failures }));
+    const now = this.now();
+    return this.endpoints.map((e) => ({ baseURL: e.config.baseURL, inFlight: e.inFlight, requests: e.requests, failures: e.failures, down: e.downUntil > now }));
   }
 
   async run<T>(what: string, fn: (endpoint: Endpoint, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -203,11 +237,18 @@ export class EndpointPool {
       let delayMs: number;
       try {
         // The race makes the timeout hold even for an fn that ignores its signal.
-        return await Promise.race([fn(ep, attemptCtl.signal), timeout]);
+        const out = await Promise.race([fn(ep, attemptCtl.signal), timeout]);
+        ep.failureRun = 0;
+        ep.downUntil = 0;
+        return out;
       } catch (err) {
         if (signal?.aborted) throw new PavError(`${what} aborted`, ErrorCodes.ABORTED, { cause: signal.reason });
         ep.failures++;
         const c = classifyError(err, this.retry.timeoutMs);
+        // Only what says the endpoint is unwell counts against it: no answer (connection errors,
+        // timeouts, a malformed reply) or a gateway/unavailable status. A 500 or a 429 often belongs to
+        // the request (a prompt that crashes the server, one client's rate), not to the endpoint.
+        if (c.retryable && (c.status === undefined || c.status === 502 || c.status === 503 || c.status === 504)) this.noteFailure(ep);
         const where = `${what} on ${ep.config.baseURL}`;
         if (!c.retryable)
           throw new EndpointCallError(`${where} failed (${c.reason}); not retried: this error does not go away on retry`, false, ep.config.baseURL, c.status, attempt, err);
@@ -226,14 +267,28 @@ export class EndpointPool {
     }
   }
 
-  /** Least-loaded endpoint with a free slot, preferring one other than `avoid`; waits FIFO when all are full. */
+  /** A retryable failure: after `circuit.failures` in a row the endpoint leaves the rotation for a while. */
+  private noteFailure(ep: Endpoint): void {
+    ep.failureRun++;
+    const { failures, cooldownMs, maxCooldownMs } = this.circuit;
+    if (failures === 0 || ep.failureRun < failures) return;
+    ep.downUntil = this.now() + Math.min(maxCooldownMs, cooldownMs * 2 ** (ep.failureRun - failures));
+  }
+
+  /**
+   * Least-loaded endpoint with a free slot among those in the rotation (all of them when every one
+   * is out), preferring one other than `avoid`; waits FIFO when all candidates are full.
+   */
   private async acquire(avoid: Endpoint | undefined, signal: AbortSignal | undefined): Promise<Endpoint> {
     for (;;) {
       if (signal?.aborted) throw new PavError('request aborted', ErrorCodes.ABORTED, { cause: signal.reason });
+      const now = this.now();
+      const anyUp = this.endpoints.some((e) => e.downUntil <= now);
       let best: Endpoint | undefined;
       let bestLoad = Infinity;
       for (const e of this.endpoints) {
         if (e.inFlight >= e.config.maxConcurrency) continue;
+        if (anyUp && e.downUntil > now) continue;
         // The endpoint that just failed counts as full while another has room.
         const load = e.inFlight / e.config.maxConcurrency + (e === avoid && this.endpoints.length > 1 ? 1 : 0);
         if (load < bestLoad || (load === bestLoad && best !== undefined && e.requests < best.requests)) {

@@ -3,7 +3,7 @@
 import OpenAI from 'openai';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../search/backends.ts';
-import { EndpointPool, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
+import { EndpointPool, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList } from '../search/prefixes.ts';
 
@@ -35,6 +35,8 @@ export interface OpenAIPolicyOptions {
   /** Extra body fields sent as they are (vLLM's top_k, repetition_penalty, ...). */
   extraBody?: Record<string, unknown>;
   retry?: Partial<RetryPolicy>;
+  /** When an endpoint that keeps failing leaves the rotation (see endpoints.ts). */
+  circuit?: Partial<CircuitPolicy>;
   onRetry?: PoolOptions['onRetry'];
   name?: string;
 }
@@ -107,7 +109,7 @@ export class OpenAIPolicy implements PolicyBackend<string> {
     this.name = options.name ?? `openai:${options.model}`;
     this.delimiter = options.delimiter ?? '\n\n';
     if (this.delimiter === '') throw new ConfigError('delimiter must not be empty');
-    this.pool = options.endpoints instanceof EndpointPool ? options.endpoints : new EndpointPool(options.endpoints, { retry: options.retry, onRetry: options.onRetry });
+    this.pool = options.endpoints instanceof EndpointPool ? options.endpoints : new EndpointPool(options.endpoints, { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry });
     this.problemText = problemTextLookup(options.problems);
   }
 

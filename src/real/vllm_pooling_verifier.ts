@@ -11,7 +11,7 @@
 // pooling). The value of a prefix is the last row's `rewardIndex` entry (a bare scalar as it is).
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
-import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy } from './endpoints.ts';
+import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList, type PrefixList } from '../search/prefixes.ts';
 import { plainInput, qwenPrmInput } from './prm_templates.ts';
@@ -39,6 +39,7 @@ export interface PoolingVerifierOptions {
   /** Inputs per HTTP request (default 16). */
   maxBatch?: number;
   retry?: Partial<RetryPolicy>;
+  circuit?: Partial<CircuitPolicy>;
   onRetry?: PoolOptions['onRetry'];
   name?: string;
 }
@@ -89,7 +90,7 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
               const c = typeof e === 'string' ? { baseURL: e } : e;
               return { ...c, baseURL: c.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '') };
             }),
-            { retry: options.retry, onRetry: options.onRetry },
+            { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry },
           );
     this.problemText = problemTextLookup(options.problems);
   }

@@ -21,6 +21,14 @@ const retrySchema = z
   })
   .strict();
 
+const circuitSchema = z
+  .object({
+    failures: z.number().int().min(0).max(1000).optional().describe('failures in a row (no answer, or 502/503/504) that take an endpoint out of the rotation (default 3; 0 = never)'),
+    cooldownMs: z.number().min(0).optional().describe('first cooldown, doubling while the endpoint keeps failing (default 1000)'),
+    maxCooldownMs: z.number().min(0).optional().describe('longest cooldown (default 30000)'),
+  })
+  .strict();
+
 const endpointSchema = z.union([
   z.string().min(1),
   z
@@ -92,6 +100,7 @@ export const poolingVerifierSchema = z
     emptyPrefixValue: z.number().min(0).max(1).default(0.5),
     maxBatch: z.number().int().min(1).default(16),
     retry: retrySchema.optional(),
+    circuit: circuitSchema.optional(),
   })
   .strict();
 
@@ -113,6 +122,7 @@ export const openaiBackendSchema = z
         seedMode: z.enum(['request', 'sample']).default('request'),
         extraBody: z.record(z.string(), z.unknown()).optional().describe("extra request fields (vLLM's top_k, ...)"),
         retry: retrySchema.optional(),
+        circuit: circuitSchema.optional(),
       })
       .strict(),
     verifier: z.discriminatedUnion('kind', [onnxPrmVerifierSchema, poolingVerifierSchema]),

@@ -58,6 +58,7 @@ export async function createTextBackends(config: OpenAIBackendConfig, opts: Text
     seedMode: p.seedMode,
     extraBody: p.extraBody,
     retry: p.retry,
+    circuit: p.circuit,
     onRetry: opts.onRetry,
   });
   const verifier = await textVerifier(config.verifier, problems, 'backend.verifier', opts);
@@ -117,6 +118,7 @@ async function textVerifier(v: OpenAIBackendConfig['verifier'], problems: TextPr
     emptyPrefixValue: v.emptyPrefixValue,
     maxBatch: v.maxBatch,
     retry: v.retry,
+    circuit: v.circuit,
     onRetry: opts.onRetry,
   });
 }

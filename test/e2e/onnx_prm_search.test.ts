@@ -124,7 +124,7 @@ describe('main job with a backend section', () => {
   const backend = () => ({
     kind: 'openai' as const,
     problemsFile,
-    policy: { model: 'fake', endpoints: [{ url: server.url, maxConcurrency: 8 }], retry },
+    policy: { model: 'fake', endpoints: [{ url: server.url, maxConcurrency: 8 }], retry, circuit: { failures: 0 } },
     verifier: { kind: 'onnx-prm' as const, modelPath: prm.modelPath, tokenizerPath: prm.tokenizerPath, workers: 1, intraOpThreads: 1 },
   });
 
@@ -172,6 +172,8 @@ describe('main job with a backend section', () => {
     const plain = await createTextBackends(parseRunConfig({ backend: backend() }).backend as never);
     try {
       expect(withProver.prover?.name).toBe('onnx-prm:prm.onnx');
+      // retry and circuit settings reach the policy's endpoint pool (defaults where not set).
+      expect((plain.policy as OpenAIPolicy).pool.circuit).toEqual({ failures: 0, cooldownMs: 1000, maxCooldownMs: 30_000 });
       const config = parseSearchConfig({ algorithm: 'beam', score: 'pav', budget: 2, alpha: 2 });
       const ids = [0, 1, 3, 4];
       const a = await runSearchBatch(withProver, config, ids);

@@ -188,6 +188,47 @@ describe('EndpointPool', () => {
     expect(p.stats().map((s) => s.requests)).toEqual([6, 6]);
   });
 
+  it('takes an endpoint that keeps failing out of the rotation, then probes it after the cooldown', async () => {
+    let clock = 0;
+    const p = new EndpointPool(['http://10.0.0.1:8000/v1', 'http://10.0.0.2:8000/v1'], {
+      retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 5 },
+      circuit: { failures: 2, cooldownMs: 40, maxCooldownMs: 1000 },
+      random: () => 0.5,
+      now: () => clock,
+    });
+    let deadUp = false; // the first endpoint refuses connections until this turns true
+    const call = () =>
+      p.run('x', async (ep) => {
+        if (ep.config.baseURL.includes('.1:') && !deadUp) throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
+        return ep.config.baseURL;
+      });
+    // One at a time, so each first attempt goes to the least-used endpoint: the dead one until it is out.
+    for (let i = 0; i < 20; i++) expect(await call()).toContain('.2:');
+    expect(p.stats()[0]).toMatchObject({ requests: 2, failures: 2, down: true });
+    expect(p.stats()[1].requests).toBe(20);
+    // After the cooldown one call probes it: it failed again, so it is out for twice as long.
+    clock = 40;
+    expect(await call()).toContain('.2:');
+    expect(p.stats()[0]).toMatchObject({ requests: 3, down: true });
+    // Back up: after the (doubled) cooldown the probe succeeds and the endpoint rejoins the rotation.
+    deadUp = true;
+    clock = 79;
+    expect(await call()).toContain('.2:');
+    clock = 120;
+    const served = await Promise.all(Array.from({ length: 6 }, () => call()));
+    expect(served.filter((u) => u.includes('.1:')).length).toBeGreaterThan(0);
+    expect(p.stats()[0].down).toBe(false);
+    // When every endpoint is out, calls still go to them (errors surface through the retry budget).
+    const q = new EndpointPool(['http://10.0.0.3:8000/v1'], { retry: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 4 }, circuit: { failures: 1 } });
+    await expect(q.run('y', async () => Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } })))).rejects.toThrow(/after 4 attempts/);
+    // A 500 belongs to the request as often as to the server: it never takes an endpoint out.
+    const r = new EndpointPool(['http://10.0.0.4:8000/v1', 'http://10.0.0.5:8000/v1'], { retry: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 6 }, circuit: { failures: 1 } });
+    await expect(r.run('z', async () => Promise.reject(new HttpStatusError(500, 'boom')))).rejects.toThrow(/after 6 attempts/);
+    expect(r.stats().map((e) => e.down)).toEqual([false, false]);
+    expect(() => new EndpointPool(['http://a/v1'], { circuit: { failures: -1 } })).toThrow(/circuit.failures must be an integer >= 0/);
+    expect(() => new EndpointPool(['http://a/v1'], { circuit: { cooldownMs: 10, maxCooldownMs: 5 } })).toThrow(/circuit.cooldownMs must be >= 0 and <= circuit.maxCooldownMs/);
+  });
+
   it('moves a retry to another endpoint', async () => {
     const p = pool(2, 4);
     const seen: string[] = [];
