@@ -7,7 +7,7 @@
 //
 // Circuit breaker. An endpoint that fails `failures` calls in a row (no answer: a dead server,
 // timeouts; or 502/503/504) is taken out of the rotation for a cooldown that doubles while it keeps
-// failing; then one call probes it. Without this a dead server kept its share of first attempts
+// failing; then it rejoins, and one more failure takes it out for twice as long. Without this a dead server kept its share of first attempts
 // (its failures are fast, so it always had free slots), each costing a backoff. While every
 // endpoint is out, calls go to them anyway, so errors still surface through the retry budget.
 import { APIConnectionError, APIError } from 'openai';
