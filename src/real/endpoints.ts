@@ -6,10 +6,11 @@
 // may then go to another endpoint, and the attempt count and last status are known for the error.
 //
 // Circuit breaker. An endpoint that fails `failures` calls in a row (no answer: a dead server,
-// timeouts; or 502/503/504) is taken out of the rotation for a cooldown that doubles while it keeps
-// failing; then it rejoins, and one more failure takes it out for twice as long. Without this a dead server kept its share of first attempts
-// (its failures are fast, so it always had free slots), each costing a backoff. While every
-// endpoint is out, calls go to them anyway, so errors still surface through the retry budget.
+// timeouts; or 502/503/504) leaves the rotation for a cooldown; then it rejoins, and each further
+// failure before a success takes it out again for twice as long. Without this a dead server kept
+// its share of first attempts (its failures are fast, so it always had free slots), each costing a
+// backoff. While every endpoint is out, calls go to them anyway, so errors still surface through
+// the retry budget.
 import { APIConnectionError, APIError } from 'openai';
 import { BackendError, ConfigError, ErrorCodes, PavError } from '../errors.ts';
 
