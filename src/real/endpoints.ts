@@ -132,7 +132,7 @@ export interface Endpoint {
   inFlight: number;
   requests: number;
   failures: number;
-  /** Retryable failures since the last success. */
+  /** Failures that count against the endpoint (see the circuit breaker) since its last success. */
   failureRun: number;
   /** Time (the pool's clock) until which the circuit breaker keeps it out of the rotation (0: in it). */
   downUntil: number;
@@ -273,7 +273,13 @@ export class EndpointPool {
     ep.failureRun++;
     const { failures, cooldownMs, maxCooldownMs } = this.circuit;
     if (failures === 0 || ep.failureRun < failures) return;
-    ep.downUntil = this.now() + Math.min(maxCooldownMs, cooldownMs * 2 ** (ep.failureRun - failures));
+    const cooldown = Math.min(maxCooldownMs, cooldownMs * 2 ** (ep.failureRun - failures));
+    ep.downUntil = this.now() + cooldown;
+    // Calls waiting for a slot elsewhere may take this one when it rejoins: wake them then (a slot
+    // freed by a release wakes one waiter, but a cooldown's end frees no slot).
+    setTimeout(() => {
+      for (const wake of this.waiters.splice(0)) wake();
+    }, cooldown).unref();
   }
 
   /**

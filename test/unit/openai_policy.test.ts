@@ -229,6 +229,31 @@ describe('EndpointPool', () => {
     expect(() => new EndpointPool(['http://a/v1'], { circuit: { cooldownMs: 10, maxCooldownMs: 5 } })).toThrow(/circuit.cooldownMs must be >= 0 and <= circuit.maxCooldownMs/);
   });
 
+  it('wakes calls waiting for a slot when an endpoint rejoins after its cooldown', async () => {
+    const p = new EndpointPool([{ baseURL: 'http://10.0.1.1/v1', maxConcurrency: 1 }, { baseURL: 'http://10.0.1.2/v1', maxConcurrency: 1 }], {
+      retry: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 },
+      circuit: { failures: 1, cooldownMs: 30, maxCooldownMs: 30 },
+    });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // The first endpoint is held by a long call.
+    const long = p.run('long', async () => held.then(() => 'long'));
+    // The next call goes to the second, which answers 503 once and leaves the rotation; its retry finds
+    // no endpoint to take and waits; the second endpoint's return after the cooldown wakes it.
+    let attempts = 0;
+    const t0 = performance.now();
+    const next = await p.run('next', async (ep) => {
+      if (attempts++ === 0) throw new HttpStatusError(503, 'down');
+      return ep.config.baseURL;
+    });
+    expect(next).toBe('http://10.0.1.2/v1');
+    expect(attempts).toBe(2);
+    expect(performance.now() - t0).toBeLessThan(1000); // not held until the long call ends
+    expect(p.stats().map((e) => e.down)).toEqual([false, false]);
+    release();
+    expect(await long).toBe('long');
+  });
+
   it('moves a retry to another endpoint', async () => {
     const p = pool(2, 4);
     const seen: string[] = [];
