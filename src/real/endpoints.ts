@@ -273,13 +273,7 @@ export class EndpointPool {
     ep.failureRun++;
     const { failures, cooldownMs, maxCooldownMs } = this.circuit;
     if (failures === 0 || ep.failureRun < failures) return;
-    const cooldown = Math.min(maxCooldownMs, cooldownMs * 2 ** (ep.failureRun - failures));
-    ep.downUntil = this.now() + cooldown;
-    // Calls waiting for a slot elsewhere may take this one when it rejoins: wake them then (a slot
-    // freed by a release wakes one waiter, but a cooldown's end frees no slot).
-    setTimeout(() => {
-      for (const wake of this.waiters.splice(0)) wake();
-    }, cooldown).unref();
+    ep.downUntil = this.now() + Math.min(maxCooldownMs, cooldownMs * 2 ** (ep.failureRun - failures));
   }
 
   /**
@@ -307,18 +301,30 @@ export class EndpointPool {
         best.inFlight++;
         return best;
       }
+      // An endpoint out of the rotation with free slots will take calls when it rejoins, but the end
+      // of a cooldown frees no slot, so no release would wake this call then: a timer does (1 ms
+      // late, and the loop checks again, since timers and the clock can disagree by a millisecond).
+      let rejoin = Infinity;
+      for (const e of this.endpoints) if (e.downUntil > now && e.inFlight < e.config.maxConcurrency) rejoin = Math.min(rejoin, e.downUntil);
       await new Promise<void>((resolve, reject) => {
-        const wake = () => {
+        let timer: NodeJS.Timeout | undefined;
+        const leave = () => {
+          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+        };
+        const wake = () => {
+          leave();
           resolve();
         };
         const onAbort = () => {
-          const i = this.waiters.indexOf(wake);
-          if (i >= 0) this.waiters.splice(i, 1);
+          leave();
           reject(new PavError('request aborted', ErrorCodes.ABORTED, { cause: signal?.reason }));
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         this.waiters.push(wake);
+        if (rejoin < Infinity) timer = setTimeout(wake, rejoin - now + 1);
       });
     }
   }
