@@ -27,6 +27,7 @@ import type { TextProblem } from './problems.ts';
 import { templateFn, type PrmTemplate, type PrmTemplateFn } from './prm_templates.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList, type PrefixList } from '../search/prefixes.ts';
+import { scoreStepPrefixes, type StepRef } from '../search/score_steps.ts';
 import { encodeError, encodePrmText, isEncodeFailure, renderPrmInput, type EncodedPrefix, type PrmEncodingSettings } from './prm_encoding.ts';
 import { PrmTokenizerPool } from './tokenizer_pool.ts';
 import type { TokenizeWorkerConfig } from './tokenize_worker.ts';
@@ -388,15 +389,10 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
    */
   async scoreSteps(batch: ScoreRequestBatch<string>): Promise<StepScoreBatch> {
     const { values: per, tokens } = await this.stepValues(batch);
-    const prefixes = prefixList(batch.prefixes);
-    const cut: { row: number; step: number }[] = [];
+    const cut: StepRef[] = [];
     per.forEach((v, row) => v.forEach((x, step) => Number.isNaN(x) && cut.push({ row, step })));
     if (cut.length > 0) {
-      const again = await this.scorePrefixes({
-        problems: Uint32Array.from(cut, (c) => batch.problems[c.row]),
-        prefixes: cut.map((c) => prefixes.at(c.row).slice(0, c.step + 1)),
-        signal: batch.signal,
-      });
+      const again = await scoreStepPrefixes(this, batch, cut);
       cut.forEach((c, k) => {
         per[c.row][c.step] = again.values[k];
         tokens[c.row] += again.tokens[k];

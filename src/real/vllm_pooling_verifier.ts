@@ -14,6 +14,7 @@ import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } f
 import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList, type PrefixList } from '../search/prefixes.ts';
+import { everyStep, scoreStepPrefixes } from '../search/score_steps.ts';
 import { plainInput, qwenPrmInput } from './prm_templates.ts';
 
 export interface PoolingVerifierOptions {
@@ -145,22 +146,12 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
           { code: 'PAVSEARCH_POOLING_NO_STEP_ROWS' },
         );
       }
-      const owner: number[] = [];
-      const each: string[][] = [];
-      for (const i of unmatched) {
-        const steps = prefixes.at(i);
-        for (let h = 1; h <= steps.length; h++) {
-          owner.push(batch.problems[i]);
-          each.push(steps.slice(0, h));
-        }
-      }
-      const r = await this.scorePrefixes({ problems: Uint32Array.from(owner), prefixes: each, signal: batch.signal });
-      let j = 0;
-      for (const i of unmatched)
-        for (let h = offsets[i]; h < offsets[i + 1]; h++, j++) {
-          values[h] = r.values[j];
-          tokens[i] += r.tokens[j];
-        }
+      const which = everyStep(batch, unmatched);
+      const r = await scoreStepPrefixes(this, batch, which);
+      which.forEach(({ row, step }, k) => {
+        values[offsets[row] + step] = r.values[k];
+        tokens[row] += r.tokens[k];
+      });
     }
     return { values, tokens };
   }

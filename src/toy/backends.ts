@@ -20,7 +20,7 @@ import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sample
 import { isSolved, renderTokens, type ProblemTable } from './task.ts';
 import { fmix32 } from '../search/seeds.ts';
 import { PrefixList, prefixList } from '../search/prefixes.ts';
-import { ROOT, StepTree } from '../search/step_tree.ts';
+import { everyStep, scoreStepPrefixes } from '../search/score_steps.ts';
 import type { PrefixInput } from './native.ts';
 
 /** Batches at least this large (samples or prefixes) run on the libuv pool; smaller ones inline. */
@@ -144,20 +144,8 @@ export class OracleVerifier implements VerifierBackend<number> {
    * verifier's scorePrefixes (so a NoisyVerifier's noise is the same as when they come one by one).
    */
   async scoreSteps(batch: ScoreRequestBatch<number>): Promise<StepScoreBatch> {
-    const prefixes = prefixList(batch.prefixes);
-    const tree = new StepTree<number>();
-    const nodes: number[] = [];
-    const problems: number[] = [];
-    const steps: number[] = [];
-    for (let i = 0; i < prefixes.length; i++) {
-      const n = prefixes.copySteps(i, steps, 0);
-      for (let t = 0, node = ROOT; t < n; t++) {
-        nodes.push((node = tree.add(node, steps[t])));
-        problems.push(batch.problems[i]);
-      }
-    }
-    const every = await this.scorePrefixes({ problems: Uint32Array.from(problems), prefixes: PrefixList.inTree(tree, Int32Array.from(nodes)), signal: batch.signal });
-    return { values: every.values, tokens: prefixLengths(prefixes) };
+    const every = await scoreStepPrefixes(this, batch, everyStep(batch));
+    return { values: every.values, tokens: prefixLengths(prefixList(batch.prefixes)) };
   }
 }
 
