@@ -11,7 +11,7 @@ import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList, prefixesFor } from './prefixes.ts';
 import type { VerifierBackend } from './backends.ts';
-import { ROOT, StepTree } from './step_tree.ts';
+import { grown, ROOT, StepTree } from './step_tree.ts';
 import { abortError, emptyResult, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
 
@@ -70,11 +70,6 @@ class BeamNodes<S> {
 
   private grow(): void {
     const size = 2 * this.q.length;
-    const grown = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, length: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(length);
-      b.set(a);
-      return b;
-    };
     this.q = grown(this.q, size);
     this.mu = grown(this.mu, size);
     this.group = grown(this.group, size);

@@ -35,12 +35,7 @@ export class StepTree<S> {
    * node so the root carries values like any beam. Its children start their prefixes afresh.
    */
   addRoot(): number {
-    const n = this.count;
-    if (n === this.parents.length) this.grow();
-    this.parents[n] = ROOT;
-    this.depths[n] = 0;
-    this.count = n + 1;
-    return n;
+    return this.append(ROOT, 0, undefined as S);
   }
 
   /** Add `step` after the prefix of `parent` (ROOT or a root node for a first step); returns the new node. */
@@ -48,9 +43,14 @@ export class StepTree<S> {
     const n = this.count;
     if (!(parent >= ROOT && parent < n))
       throw new PavRangeError(`parent is ${parent}, expected ${ROOT} or a node below ${n}`, ErrorCodes.OUT_OF_RANGE);
+    return this.append(parent, parent === ROOT ? 1 : this.depths[parent] + 1, step);
+  }
+
+  private append(parent: number, depth: number, step: S): number {
+    const n = this.count;
     if (n === this.parents.length) this.grow();
     this.parents[n] = parent;
-    this.depths[n] = parent === ROOT ? 1 : this.depths[parent] + 1;
+    this.depths[n] = depth;
     this.steps[n] = step;
     this.count = n + 1;
     return n;
@@ -85,14 +85,18 @@ export class StepTree<S> {
   }
 
   private grow(): void {
-    const parents = new Int32Array(this.parents.length * 2);
-    parents.set(this.parents);
-    const depths = new Uint32Array(this.depths.length * 2);
-    depths.set(this.depths);
-    this.parents = parents;
-    this.depths = depths;
-    const steps: S[] = new Array(parents.length);
+    const size = 2 * this.parents.length;
+    this.parents = grown(this.parents, size);
+    this.depths = grown(this.depths, size);
+    const steps: S[] = new Array(size);
     for (let i = 0; i < this.count; i++) steps[i] = this.steps[i];
     this.steps = steps;
   }
+}
+
+/** A typed array of `length` elements that starts with a copy of `a` (node columns growing). */
+export function grown<T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
 }
