@@ -5,7 +5,7 @@ import { aggregateSteps, effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { voteAnswers } from '../ops/vote.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import { chargeScores, type Phase } from './compute.ts';
+import { chargeCall, chargeScores, type Phase } from './compute.ts';
 import { checkCompletionBatch, checkScoreBatch, checkStepScoreBatch } from './backend_checks.ts';
 import type { VerifierBackend } from './backends.ts';
 import { PrefixList, prefixesFor } from './prefixes.ts';
@@ -65,8 +65,12 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
     // r_h = Q_h + alpha * (mu_h - mu_{h-1}), aggregated over the trace. Layout of the values:
     // problem p's root at p, response i's step h at P + stepOffsets[i] + h.
     const stepOffsets = new Uint32Array(traces.length + 1);
-    for (let i = 0; i < traces.length; i++) stepOffsets[i + 1] = stepOffsets[i] + traces[i].length;
-    const layout: StepLayout<S> = { problems, traces, N, stepOffsets, results, signal: ctx.signal };
+    const withSteps: number[] = []; // responses with at least one step (an empty one has no values)
+    for (let i = 0; i < traces.length; i++) {
+      stepOffsets[i + 1] = stepOffsets[i] + traces[i].length;
+      if (traces[i].length > 0) withSteps.push(i);
+    }
+    const layout: StepLayout<S> = { problems, traces, N, stepOffsets, withSteps, results, signal: ctx.signal };
     const [base, prov] = await timed('score', 'score steps', () =>
       Promise.all([scoreEveryStep(verifier, false, layout), prover ? scoreEveryStep(prover, true, layout) : undefined]),
     );
@@ -85,8 +89,6 @@ export async function runBestOfN<S>(ctx: DriverContext<S>, problems: readonly nu
       });
       // Aggregate over the traces that have steps; an empty response (a model that said nothing)
       // ranks below every real one without a special case in the native op.
-      const withSteps: number[] = [];
-      for (let i = 0; i < traces.length; i++) if (traces[i].length > 0) withSteps.push(i);
       const segs = new Uint32Array(withSteps.length + 1);
       withSteps.forEach((i, j) => (segs[j + 1] = stepOffsets[i + 1]));
       const agg = withSteps.length > 0 ? aggregateSteps({ scores: r, offsets: segs, method: config.rerankAggregate }) : new Float64Array(0);
@@ -131,6 +133,8 @@ interface StepLayout<S> {
   N: number;
   /** Response i's steps are [stepOffsets[i], stepOffsets[i + 1]) of all steps. */
   stepOffsets: Uint32Array;
+  /** The responses with at least one step, in order. */
+  withSteps: readonly number[];
   results: ProblemResult<S>[];
   signal: AbortSignal | undefined;
   /** The per-prefix request, once a backend without scoreSteps needed it (see everyPrefix). */
@@ -144,24 +148,13 @@ interface StepLayout<S> {
  * prefix goes to scorePrefixes, as tree prefixes (each step stored once, not a copy per prefix).
  */
 async function scoreEveryStep<S>(backend: VerifierBackend<S>, asProver: boolean, l: StepLayout<S>): Promise<Float64Array> {
-  const { problems, traces, N, stepOffsets, results, signal } = l;
+  const { problems, traces, N, stepOffsets, withSteps, results, signal } = l;
   const P = problems.length;
   const nSteps = stepOffsets[traces.length];
-  const charge = (p: number, tokens: number) => {
-    const c = results[p].compute;
-    if (asProver) {
-      c.proverCalls += 1;
-      c.proverTokens += tokens;
-    } else {
-      c.verifierCalls += 1;
-      c.verifierTokens += tokens;
-    }
-  };
+  const charge = (p: number, tokens: number) => chargeCall(results[p].compute, asProver, tokens);
   const roots = { problems: Uint32Array.from(problems), prefixes: problems.map(() => [] as S[]), signal };
   if (backend.scoreSteps) {
     // Responses without steps are left out; the others' values then fall exactly in the layout.
-    const withSteps: number[] = [];
-    for (let i = 0; i < traces.length; i++) if (traces[i].length > 0) withSteps.push(i);
     const req = { problems: Uint32Array.from(withSteps, (i) => problems[Math.floor(i / N)]), prefixes: withSteps.map((i) => traces[i]), signal };
     const [root, steps] = await Promise.all([backend.scorePrefixes(roots), withSteps.length > 0 ? backend.scoreSteps(req) : undefined]);
     checkScoreBatch(backend.name, root, P);

@@ -26,6 +26,17 @@ export function zeroPhases(): PhaseTimes {
   return { generate: 0, score: 0, prune: 0, other: 0 };
 }
 
+/** Charge one call that read `tokens` tokens to the verifier's counters, or to the separate prover's. */
+export function chargeCall(c: ComputeCounters, prover: boolean, tokens: number): void {
+  if (prover) {
+    c.proverCalls += 1;
+    c.proverTokens += tokens;
+  } else {
+    c.verifierCalls += 1;
+    c.verifierTokens += tokens;
+  }
+}
+
 /**
  * Charge the prefixes [from, to) of a scored batch to `c`: one call and its tokens each for the
  * verifier and, when there is one, for the separate prover.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCounters, busySeconds, chargeScores, estimateFlops, zeroCounters, type Span } from '../../src/search/compute.ts';
+import { addCounters, busySeconds, chargeCall, chargeScores, estimateFlops, zeroCounters, type Span } from '../../src/search/compute.ts';
 
 const span = (phase: Span['phase'], ts: number, dur: number, lane = 0): Span => ({ name: phase, phase, ts, dur, lane });
 
@@ -44,5 +44,13 @@ describe('chargeScores', () => {
     chargeScores(c, base, prov, 1, 3);
     chargeScores(c, base, undefined, 3, 4);
     expect(c).toMatchObject({ verifierCalls: 3, verifierTokens: 9, proverCalls: 2, proverTokens: 50 });
+  });
+
+  it('chargeCall charges one call to the verifier or to the prover', () => {
+    const c = zeroCounters();
+    chargeCall(c, false, 7);
+    chargeCall(c, true, 5);
+    chargeCall(c, true, 1);
+    expect(c).toMatchObject({ verifierCalls: 1, verifierTokens: 7, proverCalls: 2, proverTokens: 6 });
   });
 });
