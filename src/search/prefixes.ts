@@ -9,9 +9,8 @@ import { ROOT, type StepTree } from './step_tree.ts';
 
 export class PrefixList<S> {
   private constructor(
-    /** Array bases: prefix i starts with bases[baseOf[i]] (bases[i] without baseOf). */
+    /** Plain prefixes: prefix i is bases[i]. */
     private readonly bases: readonly (readonly S[])[] | undefined,
-    private readonly baseOf: Uint32Array | undefined,
     /** Tree bases: prefix i starts with the path to nodes[floor(i / fanout)] (ROOT: empty). */
     private readonly tree: StepTree<S> | undefined,
     private readonly nodes: Int32Array | undefined,
@@ -25,17 +24,7 @@ export class PrefixList<S> {
     if (!Array.isArray(prefixes)) throw new PavTypeError('prefixes must be an array of step arrays or a PrefixList');
     for (let i = 0; i < prefixes.length; i++)
       if (!Array.isArray(prefixes[i])) throw new PavTypeError(`prefixes[${i}] must be an array of steps`);
-    return new PrefixList(prefixes, undefined, undefined, undefined, 1, undefined);
-  }
-
-  /** Prefix i is bases[baseOf[i]] followed by appended[i]: children of array prefixes, with no copies. */
-  static extending<S>(bases: readonly (readonly S[])[], baseOf: Uint32Array, appended: readonly S[]): PrefixList<S> {
-    if (!(baseOf instanceof Uint32Array)) throw new PavTypeError('baseOf must be a Uint32Array');
-    checkAppended(appended, baseOf.length);
-    for (let i = 0; i < bases.length; i++) if (!Array.isArray(bases[i])) throw new PavTypeError(`bases[${i}] must be an array of steps`);
-    for (let i = 0; i < baseOf.length; i++)
-      if (baseOf[i] >= bases.length) throw new PavRangeError(`baseOf[${i}] is ${baseOf[i]}, expected an index below ${bases.length}`, ErrorCodes.OUT_OF_RANGE);
-    return new PrefixList(bases, baseOf, undefined, undefined, 1, appended);
+    return new PrefixList(prefixes, undefined, undefined, 1, undefined);
   }
 
   /**
@@ -47,11 +36,15 @@ export class PrefixList<S> {
     if (!(nodes instanceof Int32Array)) throw new PavTypeError('nodes must be an Int32Array');
     if (!Number.isInteger(fanout) || fanout < 1) throw new PavRangeError(`fanout must be an integer >= 1, got ${fanout}`);
     if (fanout > 1 && appended === undefined) throw new PavRangeError('fanout > 1 needs appended steps (otherwise the prefixes repeat)');
-    if (appended !== undefined) checkAppended(appended, nodes.length * fanout);
+    if (appended !== undefined) {
+      if (!Array.isArray(appended)) throw new PavTypeError('appended must be an array of steps');
+      if (appended.length !== nodes.length * fanout)
+        throw new PavRangeError(`appended has ${appended.length} steps for ${nodes.length * fanout} prefixes`, ErrorCodes.LENGTH_MISMATCH);
+    }
     const size = tree.size;
     for (let i = 0; i < nodes.length; i++)
       if (nodes[i] < ROOT || nodes[i] >= size) throw new PavRangeError(`nodes[${i}] is ${nodes[i]}, expected ${ROOT} or a node below ${size}`, ErrorCodes.OUT_OF_RANGE);
-    return new PrefixList(undefined, undefined, tree, nodes, fanout, appended);
+    return new PrefixList(undefined, tree, nodes, fanout, appended);
   }
 
   /** The tree node prefix i starts from (tree form only). */
@@ -61,29 +54,13 @@ export class PrefixList<S> {
   }
 
   get length(): number {
-    return this.nodes ? this.nodes.length * this.fanout : this.baseOf ? this.baseOf.length : (this.bases as readonly S[][]).length;
+    return this.nodes ? this.nodes.length * this.fanout : (this.bases as readonly S[][]).length;
   }
 
-  /** Whether every prefix is a shared base plus one appended step. */
-  get extended(): boolean {
-    return this.appended !== undefined;
-  }
-
-  /** The shared part of prefix i (the whole prefix when the list does not extend); a fresh array for tree bases. */
-  base(i: number): readonly S[] {
-    if (this.tree) return this.tree.path(this.nodeOf(i));
-    return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i];
-  }
-
-  /** The step prefix i adds after its base (only when `extended`). */
-  appendedStep(i: number): S {
-    if (!this.appended) throw new PavRangeError('this PrefixList appends no steps', ErrorCodes.INVALID_ARG);
-    return this.appended[i];
-  }
-
+  /** Steps of prefix i before its appended one (all of them for plain prefixes). */
   private baseLength(i: number): number {
     if (this.tree) return this.tree.depthOf(this.nodeOf(i));
-    return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i].length;
+    return (this.bases as readonly S[][])[i].length;
   }
 
   /** Number of steps in prefix i. */
@@ -95,7 +72,7 @@ export class PrefixList<S> {
   stepAt(i: number, t: number): S {
     const n = this.baseLength(i);
     if (t >= n) return (this.appended as readonly S[])[i];
-    if (!this.tree) return (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i][t];
+    if (!this.tree) return (this.bases as readonly S[][])[i][t];
     let node = this.nodeOf(i);
     for (let up = n - 1 - t; up > 0; up--) node = this.tree.parentOf(node);
     return this.tree.stepOf(node);
@@ -114,7 +91,7 @@ export class PrefixList<S> {
     let n: number;
     if (this.tree) n = this.tree.copyPath(this.nodeOf(i), out, at);
     else {
-      const b = (this.bases as readonly S[][])[this.baseOf ? this.baseOf[i] : i];
+      const b = (this.bases as readonly S[][])[i];
       n = b.length;
       for (let t = 0; t < n; t++) out[at + t] = b[t];
     }
@@ -125,7 +102,7 @@ export class PrefixList<S> {
 
   /** Prefix i as an array: the caller's own array for plain prefixes, a fresh one otherwise. */
   at(i: number): readonly S[] {
-    if (this.bases && !this.appended) return this.bases[i];
+    if (this.bases) return this.bases[i];
     const out: S[] = new Array(this.lengthOf(i));
     this.copySteps(i, out, 0);
     return out;
@@ -143,11 +120,6 @@ export class PrefixList<S> {
   }
 }
 
-function checkAppended(appended: readonly unknown[], count: number): void {
-  if (!Array.isArray(appended)) throw new PavTypeError('appended must be an array of steps');
-  if (appended.length !== count)
-    throw new PavRangeError(`appended has ${appended.length} steps for ${count} prefixes`, ErrorCodes.LENGTH_MISMATCH);
-}
 
 /** Prefixes as backends receive them: a PrefixList, or plain arrays from a direct caller. */
 export type Prefixes<S> = PrefixList<S> | readonly (readonly S[])[];

@@ -22,6 +22,7 @@ import { valuePrefixes } from '../../src/toy/oracle.ts';
 import { rolloutArrays, sampleRollouts } from '../../src/toy/sampler.ts';
 import { generateSuite, ProblemTable } from '../../src/toy/task.ts';
 import { PrefixList } from '../../src/search/prefixes.ts';
+import { ROOT, StepTree } from '../../src/search/step_tree.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pav-learned-'));
 const table = new ProblemTable(generateSuite({ size: 150, seed: 3 }));
@@ -110,7 +111,10 @@ describe('encodeBatch', () => {
     expect({ ids: Array.from(plain.ids), mask: Array.from(plain.mask) }).toEqual(want);
     expect(plain.rows).toBe(4);
     expect(plain.seqLen).toBe(seqLen);
-    const list = PrefixList.extending([[], [0, 1], [3]], Uint32Array.of(0, 1, 0, 2), [0, 2, table.tasks[2].vocab - 1, 3]);
+    const tree = new StepTree<number>();
+    const zeroOne = tree.add(tree.add(ROOT, 0), 1);
+    const three = tree.add(ROOT, 3);
+    const list = PrefixList.inTree(tree, Int32Array.of(ROOT, zeroOne, ROOT, three), [0, 2, table.tasks[2].vocab - 1, 3]);
     // list = [[0], [0, 1, 2], [vocab - 1], [3, 3]]: rows 1..3 equal the plain rows.
     const packed = encodeBatch(e, table.tasks, problems, list);
     expect(Array.from(packed.ids).slice(seqLen)).toEqual(want.ids.slice(seqLen));

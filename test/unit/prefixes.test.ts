@@ -6,43 +6,41 @@ import { fmix32, MIX_START, mixIn, mixSeed } from '../../src/search/seeds.ts';
 import { PavRangeError, PavTypeError } from '../../src/errors.ts';
 import { seededUniform } from '../../src/random.ts';
 
-describe('PrefixList', () => {
-  const bases = [[1, 2], [], [3]];
-  const list = PrefixList.extending(bases, Uint32Array.of(0, 0, 1, 2, 2), [7, 8, 9, 10, 11]);
+/** Prefix i = bases[baseOf[i]] + appended[i], as tree prefixes (each base a chain from ROOT). */
+function children(bases: number[][], baseOf: readonly number[], appended: readonly number[]): { tree: StepTree<number>; list: PrefixList<number> } {
+  const tree = new StepTree<number>();
+  const ends = bases.map((b) => b.reduce((node, step) => tree.add(node, step), ROOT));
+  return { tree, list: PrefixList.inTree(tree, Int32Array.from(baseOf, (j) => ends[j]), appended) };
+}
 
-  it('reads extended prefixes in place and as arrays', () => {
+describe('PrefixList', () => {
+  const { tree, list } = children([[1, 2], [], [3]], [0, 0, 1, 2, 2], [7, 8, 9, 10, 11]);
+
+  it('reads children of shared prefixes in place and as arrays', () => {
     expect(list.length).toBe(5);
-    expect(list.extended).toBe(true);
     expect(list.toArrays()).toEqual([[1, 2, 7], [1, 2, 8], [9], [3, 10], [3, 11]]);
     expect([...list]).toEqual(list.toArrays());
     expect(Array.from({ length: 5 }, (_, i) => list.lengthOf(i))).toEqual([3, 3, 1, 2, 2]);
     expect([list.stepAt(0, 0), list.stepAt(0, 2), list.stepAt(2, 0), list.stepAt(4, 1)]).toEqual([1, 7, 9, 11]);
     expect(list.last(3)).toBe(10);
-    expect(list.base(1)).toBe(bases[0]);
-    expect(list.base(3)).toBe(bases[2]);
-    // Materialised prefixes are fresh arrays: mutating one leaves the shared base alone.
+    // Materialised prefixes are fresh arrays: mutating one leaves the shared steps alone.
     (list.at(0) as number[]).push(99);
-    expect(bases[0]).toEqual([1, 2]);
+    expect(list.at(1)).toEqual([1, 2, 8]);
+    expect(tree.path(1)).toEqual([1, 2]);
   });
 
   it('plain prefixes are the caller arrays, not copies', () => {
     const arrays = [[1], [2, 3]];
     const plain = prefixList(arrays);
-    expect(plain.extended).toBe(false);
     expect(plain.at(1)).toBe(arrays[1]);
     expect(plain.last(1)).toBe(3);
     expect(plain.last(0)).toBe(1);
     expect(prefixList(plain)).toBe(plain);
-    expect(() => plain.appendedStep(0)).toThrow(PavRangeError);
   });
 
   it('bad input gets typed errors naming the argument and index', () => {
     expect(() => PrefixList.of([[1], 'x' as unknown as number[]])).toThrow(/prefixes\[1\] must be an array/);
     expect(() => PrefixList.of({} as unknown as number[][])).toThrow(PavTypeError);
-    expect(() => PrefixList.extending([[1]], Uint32Array.of(0, 1), [2, 3])).toThrow(/baseOf\[1\] is 1, expected an index below 1/);
-    expect(() => PrefixList.extending([[1]], Uint32Array.of(0), [2, 3])).toThrow(/appended has 2 steps for 1 prefixes/);
-    expect(() => PrefixList.extending([[1]], [0] as unknown as Uint32Array, [2])).toThrow(PavTypeError);
-    expect(() => PrefixList.extending([null as unknown as number[]], Uint32Array.of(0), [2])).toThrow(/bases\[0\]/);
   });
 });
 
@@ -80,15 +78,12 @@ describe('StepTree and tree prefixes', () => {
 
   it('PrefixList.inTree reads live beams and their children in place', () => {
     const live = PrefixList.inTree(tree, Int32Array.of(b, r1, ROOT, e));
-    expect(live.extended).toBe(false);
     expect(live.toArrays()).toEqual([[5, 6], [], [], [9]]);
     expect([live.last(0), live.last(1), live.last(3)]).toEqual([6, undefined, 9]);
     const kids = PrefixList.inTree(tree, Int32Array.of(b, b, r1, c), [1, 2, 3, 4]);
-    expect(kids.extended).toBe(true);
     expect(kids.toArrays()).toEqual([[5, 6, 1], [5, 6, 2], [3], [5, 7, 4]]);
     expect(Array.from({ length: 4 }, (_, i) => kids.lengthOf(i))).toEqual([3, 3, 1, 3]);
     expect([kids.stepAt(0, 0), kids.stepAt(0, 1), kids.stepAt(0, 2), kids.stepAt(3, 1)]).toEqual([5, 6, 1, 7]);
-    expect(kids.base(3)).toEqual([5, 7]);
     const packed = packPrefixes(kids, 15);
     const plain = packPrefixes(kids.toArrays(), 15);
     expect(packed.offsets).toEqual(plain.offsets);
@@ -126,7 +121,7 @@ describe('packing a PrefixList for the toy addon', () => {
       const int = (n: number) => Math.floor(r() * n);
       const bases = Array.from({ length: 1 + int(6) }, () => Array.from({ length: int(7) }, () => int(15)));
       const kids = int(20);
-      const list = PrefixList.extending(bases, Uint32Array.from({ length: kids }, () => int(bases.length)), Array.from({ length: kids }, () => int(15)));
+      const { list } = children(bases, Array.from({ length: kids }, () => int(bases.length)), Array.from({ length: kids }, () => int(15)));
       const a = packPrefixes(list, 15);
       const b = packPrefixes(list.toArrays(), 15);
       expect(a.offsets).toEqual(b.offsets);
@@ -134,11 +129,11 @@ describe('packing a PrefixList for the toy addon', () => {
     }
   });
 
-  it('names the bad token in a base or in an appended step', () => {
-    expect(() => packPrefixes(PrefixList.extending([[1], [2, 300]], Uint32Array.of(1), [3]), 15)).toThrow(/prefixes\[0\]\[1\] is 300/);
-    expect(() => packPrefixes(PrefixList.extending([[1]], Uint32Array.of(0, 0), [3, 1.5]), 15)).toThrow(/prefixes\[1\]\[1\] is 1.5/);
-    expect(() => packPrefixes(PrefixList.extending([[1]], Uint32Array.of(0), ['a' as unknown as number]), 15)).toThrow(PavTypeError);
-    expect(() => packPrefixes(PrefixList.extending([[-1]], Uint32Array.of(0), [3]), 15)).toThrow(PavRangeError);
+  it('names the bad token in a shared prefix or in an appended step', () => {
+    expect(() => packPrefixes(children([[1], [2, 300]], [1], [3]).list, 15)).toThrow(/prefixes\[0\]\[1\] is 300/);
+    expect(() => packPrefixes(children([[1]], [0, 0], [3, 1.5]).list, 15)).toThrow(/prefixes\[1\]\[1\] is 1.5/);
+    expect(() => packPrefixes(children([[1]], [0], ['a' as unknown as number]).list, 15)).toThrow(PavTypeError);
+    expect(() => packPrefixes(children([[-1]], [0], [3]).list, 15)).toThrow(PavRangeError);
   });
 });
 
