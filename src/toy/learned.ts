@@ -203,8 +203,7 @@ export class LearnedVerifier implements VerifierBackend<number> {
     if (batch.signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: batch.signal.reason });
     const n = batch.prefixes.length;
     const prefixes = prefixList(batch.prefixes);
-    const tokens = new Uint32Array(n);
-    for (let i = 0; i < n; i++) tokens[i] = prefixes.lengthOf(i);
+    const tokens = prefixes.lengths();
     if (n === 0) return { values: new Float64Array(0), tokens };
     const { ids, mask, rows, seqLen } = encodeBatch(this.metadata.encoding, this.table.tasks, batch.problems, prefixes);
     const out = await this.pool.run(ids, mask, rows, seqLen, { signal: batch.signal });

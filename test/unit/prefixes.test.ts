@@ -21,6 +21,7 @@ describe('PrefixList', () => {
     expect(list.toArrays()).toEqual([[1, 2, 7], [1, 2, 8], [9], [3, 10], [3, 11]]);
     expect([...list]).toEqual(list.toArrays());
     expect(Array.from({ length: 5 }, (_, i) => list.lengthOf(i))).toEqual([3, 3, 1, 2, 2]);
+    expect(list.lengths()).toEqual(Uint32Array.of(3, 3, 1, 2, 2));
     expect([list.stepAt(0, 0), list.stepAt(0, 2), list.stepAt(2, 0), list.stepAt(4, 1)]).toEqual([1, 7, 9, 11]);
     expect(list.last(3)).toBe(10);
     // Materialised prefixes are fresh arrays: mutating one leaves the shared steps alone.
