@@ -12,7 +12,7 @@ import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList, prefixesFor } from './prefixes.ts';
 import type { VerifierBackend } from './backends.ts';
 import { grown, ROOT, StepTree } from './step_tree.ts';
-import { abortError, emptyResult, type DriverContext, type ProblemResult } from './result.ts';
+import { abortError, emptyResult, pastDeadline, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
 
 /**
@@ -191,7 +191,7 @@ class StepSearch<S> {
   }
 
   private pastDeadline(): boolean {
-    return this.ctx.deadline !== undefined && performance.now() >= this.ctx.deadline;
+    return pastDeadline(this.ctx);
   }
 
   async run(): Promise<void> {

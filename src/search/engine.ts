@@ -7,7 +7,7 @@ import { runStepSearch } from './beam.ts';
 import { PhaseClock } from './compute.ts';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.ts';
 import { initKeys } from './keys.ts';
-import { abortError, emptyResult, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
+import { abortError, DeadlineReached, emptyResult, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
 
 export interface BatchOptions {
   /** Problems in flight at once (bounds memory); split over `lanes`. */
@@ -133,11 +133,5 @@ export async function solve<S>(
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-class DeadlineReached extends Error {
-  constructor() {
-    super('deadline reached');
   }
 }

@@ -101,6 +101,24 @@ export async function timeShared<S, T>(
   return out;
 }
 
+/**
+ * The reason solve() aborts its backend calls with when the deadline passes. Drivers recognise the
+ * deadline by this reason as well as by the clock: a Node timer may fire a little before
+ * performance.now() reaches the deadline (it counts from the event loop's cached time), and the
+ * call it cuts short must still count as cut by the deadline, not as a failure.
+ */
+export class DeadlineReached extends Error {
+  constructor() {
+    super('deadline reached');
+  }
+}
+
+/** Whether `ctx`'s deadline has passed: by the clock, or because its signal fired for the deadline. */
+export function pastDeadline(ctx: Pick<DriverContext<unknown>, 'deadline' | 'signal'>): boolean {
+  if (ctx.deadline === undefined) return false;
+  return performance.now() >= ctx.deadline || (ctx.signal?.aborted === true && ctx.signal.reason instanceof DeadlineReached);
+}
+
 /** The error every search throws when its AbortSignal fires (code ERR_PAV_ABORTED). */
 export function abortError(signal: AbortSignal): PavError {
   return new PavError(`search aborted: ${String(signal.reason ?? 'aborted')}`, ErrorCodes.ABORTED, { cause: signal.reason });

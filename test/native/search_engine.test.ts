@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runSearchBatch, solve } from '../../src/search/engine.ts';
 import { parseSearchConfig, type SearchConfigInput } from '../../src/search/config.ts';
-import type { Backends } from '../../src/search/result.ts';
+import { DeadlineReached, type Backends } from '../../src/search/result.ts';
+import { runStepSearch } from '../../src/search/beam.ts';
+import { PhaseClock } from '../../src/search/compute.ts';
 import type { PolicyBackend, ScoreRequestBatch, TaskAdapter, VerifierBackend } from '../../src/search/backends.ts';
 import { NoisyVerifier, OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
 import { generateSuite, paperTask, ProblemTable } from '../../src/toy/task.ts';
@@ -363,6 +365,42 @@ describe('faults, cancellation and deadlines', () => {
     expect(r.trace!.length).toBeGreaterThan(0);
     const full = await solve(b, { algorithm: 'beam', budget: 4, score: 'pav' }, 0);
     expect(full.status).toBe('ok');
+  });
+
+  it('a call cut by the deadline timer counts as the deadline even when the clock is not past it yet', async () => {
+    // Node timers may fire a little before performance.now() reaches the deadline; the driver must
+    // still keep the rounds it finished instead of failing the problem.
+    const b = noisy();
+    const ac = new AbortController();
+    let calls = 0;
+    const verifier: VerifierBackend<number> = {
+      name: 'cut-by-timer',
+      readsPrefixLists: true,
+      async scorePrefixes(batch) {
+        // Root and two rounds score; the third round's call is cut as solve()'s timer would cut it.
+        if (++calls === 4) {
+          ac.abort(new DeadlineReached());
+          throw new Error('aborted');
+        }
+        return b.verifier.scorePrefixes(batch);
+      },
+    };
+    const ctx = {
+      ...b,
+      verifier,
+      config: parseSearchConfig({ algorithm: 'beam', budget: 4, score: 'pav' }),
+      clock: new PhaseClock(false),
+      lane: 0,
+      signal: ac.signal,
+      deadline: performance.now() + 3_600_000,
+    };
+    const [r] = await runStepSearch(ctx, [0]);
+    expect(r.status).toBe('deadline');
+    expect(r.trace!.length).toBe(2);
+    // Any other abort is still an abort.
+    const other = new AbortController();
+    other.abort(new Error('user cancelled'));
+    await expect(runStepSearch({ ...ctx, verifier: b.verifier, signal: other.signal }, [0])).rejects.toMatchObject({ code: 'ERR_PAV_ABORTED' });
   });
 
   it('solve() rejects when its signal aborts', async () => {
