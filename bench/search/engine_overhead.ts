@@ -7,7 +7,12 @@
 //  - 2 lanes (the default schedule): the share of wall time with NO policy or verifier call
 //    outstanding (union of their spans across lanes). A call stays outstanding until the engine
 //    takes its result, so for in-process backends sharing the main thread this flatters the engine;
-//    the 1-lane figure is the strict one.
+//  - both schedules, replayed: every policy and verifier call of the run is recorded and, after it,
+//    the same calls are made again in the same lanes (each lane's calls in order, the lanes
+//    concurrently) with no engine in between. 1 - (replay wall / search wall) is the share of the
+//    search's wall time the engine adds over its backends alone: for 1 lane it is the strict figure
+//    again, for 2 lanes it counts engine work that kept the main thread from the backends' own
+//    JavaScript, which the in-flight measure hides.
 // Garbage collection pauses that fall outside policy and verifier calls are shown apart (a V8 'gc'
 // observer): they count as engine time, whoever made the garbage (the median run rarely has one).
 // Prints a table per verifier and one JSON line.
@@ -19,7 +24,7 @@ import { busySeconds, PhaseClock } from '../../src/search/compute.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VerifierBackend } from '../../src/search/backends.ts';
+import type { PolicyBackend, VerifierBackend } from '../../src/search/backends.ts';
 import { OracleVerifier, ToyPolicy, ToyTask } from '../../src/toy/backends.ts';
 import { collectPavData, readPavData } from '../../src/toy/collect.ts';
 import { fitToyPrm, writeToyPrm } from '../../src/toy/fit.ts';
@@ -42,8 +47,11 @@ const table = new ProblemTable(generateSuite({ size: P, seed: 1 }));
 const problems = Array.from({ length: P }, (_, i) => i);
 
 async function measure(verifier: VerifierBackend<number>) {
-  const backends = { policy: new ToyPolicy(table, { gamma: 5 }), verifier, task: new ToyTask(table) };
+  const policy = new ToyPolicy(table, { gamma: 5 });
+  const task = new ToyTask(table);
   const run = async (lanes: number) => {
+    const recorder = new Recorder(lanes);
+    const backends = { policy: recorder.policy(policy), verifier: recorder.verifier(verifier), task };
     const gcs: [number, number][] = [];
     const observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
@@ -63,7 +71,8 @@ async function measure(verifier: VerifierBackend<number>) {
     const idle = wall - busySeconds(clock.spans!, ['generate', 'score']);
     const calls = clock.spans!.filter((sp) => sp.phase === 'generate' || sp.phase === 'score').map((sp) => [t0 + sp.ts / 1000, t0 + (sp.ts + sp.dur) / 1000] as [number, number]);
     const gcOutside = outside(gcs.filter(([s]) => s >= t0), calls) / 1000;
-    return { wall, ...clock.totals, other: wall - clock.totals.generate - clock.totals.score - clock.totals.prune, idle, children, gcOutside };
+    const alone = await recorder.replay();
+    return { wall, ...clock.totals, other: wall - clock.totals.generate - clock.totals.score - clock.totals.prune, idle, children, gcOutside, alone };
   };
   // Warm-ups: the JIT and the allocator settle over the first runs (a service runs for hours).
   for (let w = 0; w < WARMUP; w++) await run(w % 2 === 0 ? 1 : 2);
@@ -96,6 +105,12 @@ async function measure(verifier: VerifierBackend<number>) {
   console.log(
     `2 lanes: no policy or verifier call in flight for ${share(o.idle, o.wall)} of wall (${o.wall.toFixed(3)} s); ${(o.children / o.wall / 1e6).toFixed(2)} M children/s`,
   );
+  // The replayed share per rep (search and replay of the same rep), then the median of those.
+  const added = (v: typeof seq) => medianOf(v.map((r) => 1 - r.alone / r.wall));
+  const addedSeq = added(seq), addedOvl = added(ovl);
+  console.log(
+    `replayed (the same calls with no engine): engine adds ${(100 * addedSeq).toFixed(1)}% of wall with 1 lane, ${(100 * addedOvl).toFixed(1)}% with 2 lanes (median of the ${REPS} reps' shares)`,
+  );
   return {
     verifier: verifier.name,
     sequential: {
@@ -107,7 +122,55 @@ async function measure(verifier: VerifierBackend<number>) {
       childrenPerS: m.children / m.wall,
     },
     overlapped: { wallS: o.wall, idleShare: o.idle / o.wall, childrenPerS: o.children / o.wall },
+    replayed: { addedShareOneLane: addedSeq, addedShareTwoLanes: addedOvl, backendsAloneS: { oneLane: m.alone, twoLanes: o.alone } },
   };
+}
+
+function medianOf(v: number[]): number {
+  return [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+}
+
+/**
+ * Wraps the backends of one run so each policy and verifier call is recorded with its lane, to be
+ * made again without the engine (replay). The lane of a call is its cohort's: with the window
+ * covering every problem, runSearchBatch gives lane i the one cohort of problems
+ * [i * size, (i + 1) * size), size = ceil(problems / lanes). Requests are kept as they were sent
+ * (their PrefixLists read the search's StepTree, which only grows), and the toy backends are pure,
+ * so a replayed call does the same work.
+ */
+class Recorder {
+  private readonly lanes: (() => Promise<unknown>)[][];
+  private readonly cohort: number;
+  constructor(lanes: number) {
+    this.lanes = Array.from({ length: lanes }, () => []);
+    this.cohort = Math.ceil(P / lanes);
+  }
+  private record(problems: Uint32Array, call: () => Promise<unknown>): void {
+    this.lanes[Math.min(this.lanes.length - 1, Math.floor(problems[0] / this.cohort))].push(call);
+  }
+  policy(p: PolicyBackend<number>): PolicyBackend<number> {
+    return {
+      name: p.name,
+      readsPrefixLists: p.readsPrefixLists,
+      sampleSteps: (batch) => (this.record(batch.problems, () => p.sampleSteps(batch)), p.sampleSteps(batch)),
+      sampleCompletions: (batch) => p.sampleCompletions(batch),
+    };
+  }
+  verifier(v: VerifierBackend<number>): VerifierBackend<number> {
+    return {
+      name: v.name,
+      readsPrefixLists: v.readsPrefixLists,
+      scorePrefixes: (batch) => (this.record(batch.problems, () => v.scorePrefixes(batch)), v.scorePrefixes(batch)),
+    };
+  }
+  /** Seconds to make the recorded calls again: each lane's in order, the lanes concurrently. */
+  async replay(): Promise<number> {
+    const t0 = performance.now();
+    await Promise.all(this.lanes.map(async (calls) => {
+      for (const call of calls) await call();
+    }));
+    return (performance.now() - t0) / 1000;
+  }
 }
 
 /** Milliseconds of the intervals `xs` that no interval of `cover` overlaps. */
