@@ -1,8 +1,30 @@
 // What the engine accepts back from a backend: the sizes and types its contract promises. A custom
 // backend that returns too few samples or a NaN score fails here with a BackendError naming it and
 // the field, instead of as undefined steps or a native error about an array it never saw.
-import { BackendError } from '../errors.ts';
+import { BackendError, PavTypeError } from '../errors.ts';
 import type { CompletionBatch, ScoreBatch, StepBatch, StepScoreBatch } from './backends.ts';
+import type { Algorithm } from './config.ts';
+
+/**
+ * The backends a search is handed: each part an object with the methods its drivers call, checked
+ * before any work so a missing verifier is a TypeError naming it, not a failed row per problem.
+ */
+export function checkBackends(b: unknown, algorithm: Algorithm): void {
+  const need = (path: string, v: unknown, methods: readonly string[]) => {
+    if (v === null || typeof v !== 'object') throw new PavTypeError(`${path} must be an object, got ${v === null ? 'null' : typeof v}`);
+    for (const m of methods)
+      if (typeof (v as Record<string, unknown>)[m] !== 'function') throw new PavTypeError(`${path}.${m} must be a function`);
+  };
+  need('backends', b, []);
+  const { policy, verifier, prover, task } = b as Record<string, unknown>;
+  const stepwise = algorithm === 'beam' || algorithm === 'dvts';
+  need('backends.policy', policy, [stepwise ? 'sampleSteps' : 'sampleCompletions']);
+  need('backends.verifier', verifier, ['scorePrefixes']);
+  if (prover !== undefined) need('backends.prover', prover, ['scorePrefixes']);
+  need('backends.task', task, ['problemId', 'isCorrect', 'answerKey']);
+  const count = (task as { problemCount?: unknown }).problemCount;
+  if (!Number.isInteger(count) || (count as number) < 0) throw new PavTypeError(`backends.task.problemCount must be an integer >= 0, got ${String(count)}`);
+}
 
 function fail(backend: string, what: string): never {
   throw new BackendError(`${backend} returned ${what}`, false);

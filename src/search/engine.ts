@@ -1,7 +1,9 @@
 // Runs searches over many problems: a bounded window of problems in flight, split into lanes that
 // run concurrently so one lane's verifier work overlaps another lane's generation; a cohort whose
 // shared call fails is retried problem by problem so one bad problem cannot sink the others.
-import { ErrorCodes, isCodedError } from '../errors.ts';
+import { ErrorCodes, isCodedError, PavRangeError, PavTypeError } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
+import { checkBackends } from './backend_checks.ts';
 import { runBestOfN } from './best_of_n.ts';
 import { runStepSearch } from './beam.ts';
 import { PhaseClock } from './compute.ts';
@@ -34,9 +36,12 @@ export async function runSearchBatch<S>(
   opts: BatchOptions = {},
 ): Promise<ProblemResult<S>[]> {
   const config = parseSearchConfig(configInput);
+  checkBackends(backends, config.algorithm);
+  checkProblems(problems, backends.task.problemCount);
+  const window = requireInteger('window', opts.window ?? 64, 1);
+  // More lanes than problems in flight would leave lanes with nothing to run.
+  const lanes = Math.min(requireInteger('lanes', opts.lanes ?? 2, 1), window);
   await initKeys();
-  const window = Math.max(1, Math.floor(opts.window ?? 64));
-  const lanes = Math.max(1, Math.min(Math.floor(opts.lanes ?? 2), window));
   const cohortSize = Math.max(1, Math.ceil(window / lanes));
   const clock = opts.clock ?? new PhaseClock(false);
   const drive = driverFor(config);
@@ -76,6 +81,21 @@ export async function runSearchBatch<S>(
   return problems.map((p) => out.get(p)!);
 }
 
+/**
+ * Problem indices into the task: integers in [0, count). `name` is the argument's name in errors
+ * (problems[i] for a batch, problem for solve).
+ */
+function checkProblems(problems: unknown, count: number, name?: string): asserts problems is readonly number[] {
+  if (!Array.isArray(problems)) throw new PavTypeError(`problems must be an array of problem indices`);
+  for (let i = 0; i < problems.length; i++) {
+    const p: unknown = problems[i];
+    const what = name ?? `problems[${i}]`;
+    if (typeof p !== 'number') throw new PavTypeError(`${what} must be a number, got ${typeof p}`);
+    if (!Number.isInteger(p) || p < 0 || p >= count)
+      throw new PavRangeError(`${what} is ${p}, expected an integer in [0, ${count - 1}] (the task has ${count} problems)`, ErrorCodes.OUT_OF_RANGE);
+  }
+}
+
 function failedResult<S>(backends: Backends<S>, config: SearchConfig, problem: number, err: unknown): ProblemResult<S> {
   const reason = err instanceof Error ? `${isCodedError(err) ? err.code + ': ' : ''}${err.message}` : String(err);
   return { ...emptyResult(backends.task, config, problem), status: 'failed', error: reason };
@@ -100,6 +120,10 @@ export async function solve<S>(
   opts: SolveOptions = {},
 ): Promise<ProblemResult<S>> {
   const config = parseSearchConfig(configInput);
+  checkBackends(backends, config.algorithm);
+  checkProblems([problem], backends.task.problemCount, 'problem');
+  if (opts.deadlineMs !== undefined && requireFinite('deadlineMs', opts.deadlineMs) < 0)
+    throw new PavRangeError(`deadlineMs must be >= 0, got ${opts.deadlineMs}`);
   await initKeys();
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const deadline = opts.deadlineMs === undefined ? undefined : performance.now() + opts.deadlineMs;

@@ -186,6 +186,35 @@ describe('search engine properties', () => {
     expect(() => parseSearchConfig({ algorithm: 'nope', budget: 4 })).toThrow(/algorithm/);
     expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, expansion: 3 })).toThrow(/expansion/);
   });
+
+  it('bad problems, options and backends are typed errors naming the argument (and index) before any work', async () => {
+    const b = noisy();
+    const config = { algorithm: 'beam', budget: 4 } as const;
+    const n = table.size;
+    await expect(runSearchBatch(b, config, [0, n])).rejects.toMatchObject({ name: 'PavRangeError', code: 'ERR_PAV_OUT_OF_RANGE', message: expect.stringContaining(`problems[1] is ${n}`) });
+    await expect(runSearchBatch(b, config, [1.5])).rejects.toThrow(/problems\[0\] is 1.5/);
+    await expect(runSearchBatch(b, config, [Number.NaN])).rejects.toThrow(/problems\[0\] is NaN/);
+    await expect(runSearchBatch(b, config, [2, '3' as unknown as number])).rejects.toMatchObject({ code: 'ERR_PAV_INVALID_TYPE', message: expect.stringContaining('problems[1] must be a number') });
+    await expect(runSearchBatch(b, config, 'all' as unknown as number[])).rejects.toThrow(TypeError);
+    // NaN used to make zero lanes and return undefined for every problem.
+    await expect(runSearchBatch(b, config, [0], { window: Number.NaN })).rejects.toThrow(/window/);
+    await expect(runSearchBatch(b, config, [0], { window: 0 })).rejects.toThrow(/window/);
+    await expect(runSearchBatch(b, config, [0], { lanes: -1 })).rejects.toThrow(/lanes/);
+    await expect(runSearchBatch(b, config, [0], { lanes: 1.5 })).rejects.toThrow(/lanes/);
+    // Missing parts are named, not failed rows with "cannot read properties of undefined".
+    await expect(runSearchBatch({ ...b, verifier: undefined } as unknown as typeof b, config, [0])).rejects.toThrow(/backends\.verifier must be an object/);
+    await expect(runSearchBatch({ ...b, prover: {} } as unknown as typeof b, config, [0])).rejects.toThrow(/backends\.prover\.scorePrefixes must be a function/);
+    await expect(runSearchBatch(null as unknown as typeof b, config, [0])).rejects.toThrow(/backends must be an object/);
+    // Best-of-N needs completions, beam needs steps.
+    const stepsOnly = { ...b, policy: { name: 'steps-only', sampleSteps: b.policy.sampleSteps.bind(b.policy) } } as unknown as typeof b;
+    await expect(runSearchBatch(stepsOnly, { algorithm: 'best-of-n', budget: 4 }, [0])).rejects.toThrow(/backends\.policy\.sampleCompletions/);
+    expect((await runSearchBatch(stepsOnly, config, [0]))[0].status).toBe('ok');
+    await expect(solve(b, config, n)).rejects.toThrow(new RegExp(`problem is ${n}`));
+    await expect(solve(b, config, 0, { deadlineMs: -1 })).rejects.toThrow(/deadlineMs must be >= 0/);
+    await expect(solve(b, config, 0, { deadlineMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_PAV_NON_FINITE' });
+    // Lanes beyond the window are fine: the window bounds them.
+    expect((await runSearchBatch(b, config, [0, 1], { window: 1, lanes: 4 })).map((r) => r.status)).toEqual(['ok', 'ok']);
+  });
 });
 
 /** Real verifier behind fault injection: fails for chosen problems, or delays every call. */
