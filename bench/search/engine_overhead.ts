@@ -50,7 +50,7 @@ async function measure(verifier: VerifierBackend<number>) {
   const policy = new ToyPolicy(table, { gamma: 5 });
   const task = new ToyTask(table);
   const run = async (lanes: number) => {
-    const recorder = new Recorder(lanes);
+    const recorder = new Recorder(lanes, Number(a.window));
     const backends = { policy: recorder.policy(policy), verifier: recorder.verifier(verifier), task };
     const gcs: [number, number][] = [];
     const observer = new PerformanceObserver((list) => {
@@ -131,22 +131,27 @@ function medianOf(v: number[]): number {
 }
 
 /**
- * Wraps the backends of one run so each policy and verifier call is recorded with its lane, to be
- * made again without the engine (replay). The lane of a call is its cohort's: with the window
- * covering every problem, runSearchBatch gives lane i the one cohort of problems
- * [i * size, (i + 1) * size), size = ceil(problems / lanes). Requests are kept as they were sent
- * (their PrefixLists read the search's StepTree, which only grows), and the toy backends are pure,
- * so a replayed call does the same work.
+ * Wraps the backends of one run so each policy and verifier call is recorded with its cohort, to be
+ * made again without the engine (replay) on the engine's schedule: runSearchBatch splits the
+ * problems into cohorts of ceil(window / lanes) consecutive problems, and each lane takes the next
+ * cohort when its last one ends, running a cohort's calls in turn. A request's first problem names
+ * its cohort. Requests are kept as they were sent (their PrefixLists read the search's StepTree,
+ * which only grows), and the toy backends are pure, so a replayed call does the same work.
  */
 class Recorder {
-  private readonly lanes: (() => Promise<unknown>)[][];
-  private readonly cohort: number;
-  constructor(lanes: number) {
-    this.lanes = Array.from({ length: lanes }, () => []);
-    this.cohort = Math.ceil(P / lanes);
+  private readonly cohorts = new Map<number, (() => Promise<unknown>)[]>();
+  private readonly size: number;
+  constructor(
+    private readonly lanes: number,
+    window: number,
+  ) {
+    this.size = Math.ceil(window / Math.min(lanes, window));
   }
   private record(problems: Uint32Array, call: () => Promise<unknown>): void {
-    this.lanes[Math.min(this.lanes.length - 1, Math.floor(problems[0] / this.cohort))].push(call);
+    const c = Math.floor(problems[0] / this.size);
+    const calls = this.cohorts.get(c) ?? [];
+    if (calls.length === 0) this.cohorts.set(c, calls);
+    calls.push(call);
   }
   policy(p: PolicyBackend<number>): PolicyBackend<number> {
     return {
@@ -163,12 +168,15 @@ class Recorder {
       scorePrefixes: (batch) => (this.record(batch.problems, () => v.scorePrefixes(batch)), v.scorePrefixes(batch)),
     };
   }
-  /** Seconds to make the recorded calls again: each lane's in order, the lanes concurrently. */
+  /** Seconds to make the recorded calls again: `lanes` workers taking cohorts in order, each cohort's calls in turn. */
   async replay(): Promise<number> {
+    const queue = [...this.cohorts.keys()].sort((x, y) => x - y).map((c) => this.cohorts.get(c)!);
     const t0 = performance.now();
-    await Promise.all(this.lanes.map(async (calls) => {
-      for (const call of calls) await call();
-    }));
+    await Promise.all(
+      Array.from({ length: this.lanes }, async () => {
+        for (let calls = queue.shift(); calls; calls = queue.shift()) for (const call of calls) await call();
+      }),
+    );
     return (performance.now() - t0) / 1000;
   }
 }
