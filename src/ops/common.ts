@@ -56,6 +56,12 @@ export function requireInteger(name: string, v: unknown, min: number, max = Numb
   return v;
 }
 
+/** An options or argument object (not null, not a primitive); returns it typed as T. */
+export function requireObject<T extends object>(name: string, v: unknown): T {
+  if (v === null || typeof v !== 'object') throw new PavTypeError(`${name} must be an object, got ${describe(v)}`);
+  return v as T;
+}
+
 export function requireFinite(name: string, v: unknown): number {
   if (typeof v !== 'number') throw new PavTypeError(`${name} must be a number, got ${describe(v)}`);
   if (!Number.isFinite(v)) throw new PavRangeError(`${name} is ${v}`, ErrorCodes.NON_FINITE);

@@ -5,7 +5,7 @@
 // the steps in place; an array is built only when a consumer asks for one. The engine's own prefixes
 // live in a StepTree (step_tree.ts), so live beams and children are node ids there.
 import { ErrorCodes, PavRangeError, PavTypeError } from '../errors.ts';
-import { ROOT, type StepTree } from './step_tree.ts';
+import { ROOT, StepTree } from './step_tree.ts';
 
 export class PrefixList<S> {
   private constructor(
@@ -33,6 +33,7 @@ export class PrefixList<S> {
    * nodes[i] (f children per live beam, nodes.length * f prefixes in all): a round's children.
    */
   static inTree<S>(tree: StepTree<S>, nodes: Int32Array, appended?: readonly S[], fanout = 1): PrefixList<S> {
+    if (!(tree instanceof StepTree)) throw new PavTypeError('tree must be a StepTree');
     if (!(nodes instanceof Int32Array)) throw new PavTypeError('nodes must be an Int32Array');
     if (!Number.isInteger(fanout) || fanout < 1) throw new PavRangeError(`fanout must be an integer >= 1, got ${fanout}`);
     if (fanout > 1 && appended === undefined) throw new PavRangeError('fanout > 1 needs appended steps (otherwise the prefixes repeat)');
@@ -45,6 +46,15 @@ export class PrefixList<S> {
     for (let i = 0; i < nodes.length; i++)
       if (nodes[i] < ROOT || nodes[i] >= size) throw new PavRangeError(`nodes[${i}] is ${nodes[i]}, expected ${ROOT} or a node below ${size}`, ErrorCodes.OUT_OF_RANGE);
     return new PrefixList(undefined, tree, nodes, fanout, appended);
+  }
+
+  /**
+   * Prefix index i of a public accessor: an integer in [0, length). Unchecked, a bad i read
+   * undefined as a step or threw a bare TypeError from inside the list.
+   */
+  private check(i: number): void {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.length))
+      throw new PavRangeError(`prefix index is ${i}, expected an integer in [0, ${this.length - 1}] (the list has ${this.length} prefixes)`, ErrorCodes.OUT_OF_RANGE);
   }
 
   /** The tree node prefix i starts from (tree form only). */
@@ -65,6 +75,7 @@ export class PrefixList<S> {
 
   /** Number of steps in prefix i. */
   lengthOf(i: number): number {
+    this.check(i);
     return this.baseLength(i) + (this.appended ? 1 : 0);
   }
 
@@ -78,6 +89,9 @@ export class PrefixList<S> {
 
   /** Step t of prefix i, read in place (a walk up the tree for tree bases: use copySteps to read them all). */
   stepAt(i: number, t: number): S {
+    const len = this.lengthOf(i);
+    if (!(Number.isInteger(t) && t >= 0 && t < len))
+      throw new PavRangeError(`step index is ${t}, expected an integer in [0, ${len - 1}] (prefix ${i} has ${len} steps)`, ErrorCodes.OUT_OF_RANGE);
     const n = this.baseLength(i);
     if (t >= n) return (this.appended as readonly S[])[i];
     if (!this.tree) return (this.bases as readonly S[][])[i][t];
@@ -88,6 +102,7 @@ export class PrefixList<S> {
 
   /** Last step of prefix i (undefined for an empty prefix). */
   last(i: number): S | undefined {
+    this.check(i);
     if (this.appended) return this.appended[i];
     if (this.tree) return this.tree.stepOf(this.nodeOf(i));
     const b = (this.bases as readonly S[][])[i];
@@ -96,6 +111,7 @@ export class PrefixList<S> {
 
   /** Write prefix i's steps into out[at ..]; returns how many. */
   copySteps(i: number, out: { [k: number]: S }, at: number): number {
+    this.check(i);
     let n: number;
     if (this.tree) n = this.tree.copyPath(this.nodeOf(i), out, at);
     else {
@@ -110,6 +126,7 @@ export class PrefixList<S> {
 
   /** Prefix i as an array: the caller's own array for plain prefixes, a fresh one otherwise. */
   at(i: number): readonly S[] {
+    this.check(i);
     if (this.bases) return this.bases[i];
     const out: S[] = new Array(this.lengthOf(i));
     this.copySteps(i, out, 0);

@@ -1,6 +1,7 @@
 // Scoring steps as prefixes of their own: what a verifier's scoreSteps falls back to for the steps
 // it cannot read in one pass over a response (the ONNX PRM's steps whose tags truncation cut, a
 // pooling server without one row per step tag), and all a verifier without a one-pass reading does.
+import { ErrorCodes, PavRangeError, PavTypeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from './backends.ts';
 import { PrefixList, prefixesFor, prefixList } from './prefixes.ts';
 import { ROOT, StepTree } from './step_tree.ts';
@@ -18,6 +19,12 @@ export interface StepRef {
  */
 export async function scoreStepPrefixes<S>(verifier: VerifierBackend<S>, batch: ScoreRequestBatch<S>, which: readonly StepRef[]): Promise<ScoreBatch> {
   const prefixes = prefixList(batch.prefixes);
+  // The problems are re-indexed per step below: a short or fractional list would silently score
+  // steps as another problem's.
+  const problems = batch.problems;
+  if (!(problems instanceof Uint32Array)) throw new PavTypeError('problems must be a Uint32Array');
+  if (problems.length !== prefixes.length)
+    throw new PavRangeError(`problems has ${problems.length} entries for ${prefixes.length} prefixes`, ErrorCodes.LENGTH_MISMATCH);
   const tree = new StepTree<S>();
   const chains = new Map<number, Int32Array>(); // per row: the node after each of its steps
   const steps: S[] = [];
@@ -34,7 +41,7 @@ export async function scoreStepPrefixes<S>(verifier: VerifierBackend<S>, batch: 
     nodes[k] = chain[step];
   }
   return verifier.scorePrefixes({
-    problems: Uint32Array.from(which, (w) => batch.problems[w.row]),
+    problems: Uint32Array.from(which, (w) => problems[w.row]),
     prefixes: prefixesFor(verifier, PrefixList.inTree(tree, nodes)),
     signal: batch.signal,
   });

@@ -4,9 +4,13 @@
 // prefix becomes an array only when a consumer asks for one (PrefixList.at, the final trace).
 
 import { ErrorCodes, PavRangeError } from '../errors.ts';
+import { requireInteger } from '../ops/common.ts';
 
 /** The empty prefix (the bare problem): the parent of every first step. */
 export const ROOT = -1;
+
+/** The most nodes a StepTree reserves up front (2^26; it grows past this by doubling). */
+export const MAX_INITIAL_CAPACITY = 1 << 26;
 
 export class StepTree<S> {
   private parents: Int32Array;
@@ -18,8 +22,9 @@ export class StepTree<S> {
 
   /** `capacity`: nodes to allocate room for up front (the tree grows past it by doubling). */
   constructor(capacity = 1024) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new PavRangeError(`capacity must be an integer >= 0, got ${capacity}`);
-    const n = Math.max(16, capacity);
+    // Room up front only: past it the tree grows by doubling, so a cap here just keeps a typo from
+    // asking for gigabytes at once.
+    const n = Math.max(16, requireInteger('capacity', capacity, 0, MAX_INITIAL_CAPACITY));
     this.parents = new Int32Array(n);
     this.depths = new Uint32Array(n);
     this.steps = new Array(n);
@@ -40,10 +45,14 @@ export class StepTree<S> {
 
   /** Add `step` after the prefix of `parent` (ROOT or a root node for a first step); returns the new node. */
   add(parent: number, step: S): number {
-    const n = this.count;
-    if (!(parent >= ROOT && parent < n))
-      throw new PavRangeError(`parent is ${parent}, expected ${ROOT} or a node below ${n}`, ErrorCodes.OUT_OF_RANGE);
+    this.checkNode('parent', parent);
     return this.append(parent, parent === ROOT ? 1 : this.depths[parent] + 1, step);
+  }
+
+  /** A node id argument: ROOT or an integer below size (a fractional id would index undefined). */
+  private checkNode(name: string, node: number): void {
+    if (!(Number.isInteger(node) && node >= ROOT && node < this.count))
+      throw new PavRangeError(`${name} is ${node}, expected ${ROOT} (ROOT) or an integer node id below ${this.count}`, ErrorCodes.OUT_OF_RANGE);
   }
 
   private append(parent: number, depth: number, step: S): number {
@@ -56,17 +65,21 @@ export class StepTree<S> {
     return n;
   }
 
+  /** The parent of `node` (ROOT for a root node or a first step added after ROOT). */
   parentOf(node: number): number {
-    return this.parents[node];
+    this.checkNode('node', node);
+    return node === ROOT ? ROOT : this.parents[node];
   }
 
   /** Steps from the root to `node` (0 for ROOT). */
   depthOf(node: number): number {
+    this.checkNode('node', node);
     return node === ROOT ? 0 : this.depths[node];
   }
 
   /** The last step of `node`'s prefix (undefined for ROOT and root nodes). */
   stepOf(node: number): S {
+    this.checkNode('node', node);
     return node === ROOT ? (undefined as S) : this.steps[node];
   }
 

@@ -2,8 +2,8 @@
 // a noisy oracle (a stand-in for a learned verifier of known quality), and the task adapter.
 // Steps are single tokens (S = number). Accounting: 1 policy token per sampled token; a verifier
 // reads the whole prefix (verifier tokens = prefix length).
-import { ErrorCodes, PavError, PavRangeError } from '../errors.ts';
-import { requireFinite, requireInteger } from '../ops/common.ts';
+import { ErrorCodes, PavError, PavRangeError, PavTypeError } from '../errors.ts';
+import { requireFinite, requireInteger, requireObject } from '../ops/common.ts';
 import type {
   CompletionBatch,
   PolicyBackend,
@@ -17,7 +17,7 @@ import type {
 } from '../search/backends.ts';
 import { valuePrefixes, valuePrefixesAsync } from './oracle.ts';
 import { rolloutArrays, sampleRollouts, sampleRolloutsAsync, sampleSteps, sampleStepsAsync, type SampleOptions } from './sampler.ts';
-import { isSolved, renderTokens, type ProblemTable } from './task.ts';
+import { isSolved, ProblemTable, renderTokens } from './task.ts';
 import { fmix32 } from '../search/seeds.ts';
 import { PrefixList, prefixList } from '../search/prefixes.ts';
 import { everyStep, scoreStepPrefixes } from '../search/score_steps.ts';
@@ -28,6 +28,12 @@ export const TOY_ASYNC_MIN = 4096;
 
 function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: signal.reason });
+}
+
+/** The table a toy backend serves (checked up front: a missing one used to fail at the first call). */
+function requireTable(table: unknown): ProblemTable {
+  if (!(table instanceof ProblemTable)) throw new PavTypeError('table must be a ProblemTable');
+  return table;
 }
 
 function requireGamma(v: number | undefined, fallback: number): number {
@@ -56,6 +62,8 @@ export class ToyPolicy implements PolicyBackend<number> {
     readonly table: ProblemTable,
     options: ToyPolicyOptions = {},
   ) {
+    requireTable(table);
+    requireObject('options', options);
     this.gamma = requireGamma(options.gamma, 5);
     this.seed = requireInteger('seed', options.seed ?? 0, 0);
     this.threads = requireInteger('threads', options.threads ?? 1, 1, 256);
@@ -111,6 +119,8 @@ export class OracleVerifier implements VerifierBackend<number> {
     readonly table: ProblemTable,
     options: OracleVerifierOptions = {},
   ) {
+    requireTable(table);
+    requireObject('options', options);
     this.gamma = requireGamma(options.gamma, 5);
     this.K = requireInteger('K', options.K ?? 1, 1);
     this.threads = requireInteger('threads', options.threads ?? 1, 1, 256);
@@ -255,7 +265,9 @@ export class NoisyVerifier extends OracleVerifier {
 export class ToyTask implements TaskAdapter<number> {
   readonly name = 'planted-subsequence';
 
-  constructor(readonly table: ProblemTable) {}
+  constructor(readonly table: ProblemTable) {
+    requireTable(table);
+  }
 
   get problemCount(): number {
     return this.table.size;

@@ -74,6 +74,9 @@ export function packPrefixes(prefixes: PrefixInput, vocab: number): PackedPrefix
     if (!(prefixes.tokens instanceof Uint8Array || prefixes.tokens instanceof Int32Array))
       throw new PavTypeError('prefixes.tokens must be a Uint8Array or Int32Array');
     if (!(prefixes.offsets instanceof Uint32Array)) throw new PavTypeError('prefixes.offsets must be a Uint32Array');
+    // The prefix count is offsets.length - 1; the native side checks the offsets themselves.
+    if (prefixes.offsets.length < 1)
+      throw new PavRangeError('prefixes.offsets must have one entry more than there are prefixes (at least [0])', ErrorCodes.BAD_OFFSETS);
     return prefixes;
   }
   if (prefixes instanceof PrefixList) return packPrefixList(prefixes, vocab);

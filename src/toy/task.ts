@@ -8,7 +8,7 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { PavRangeError, PavTypeError } from '../errors.ts';
-import { requireInteger } from '../ops/common.ts';
+import { requireInteger, requireObject } from '../ops/common.ts';
 
 export interface PlantedTask {
   /** y*: tokens in [0, vocab-2], length >= 1. */
@@ -43,6 +43,7 @@ export interface SuiteOptions {
 
 /** A seeded list of problems with varied targets and lengths, so accuracy averages over difficulty. */
 export function generateSuite(options: SuiteOptions = {}): PlantedTask[] {
+  requireObject('options', options);
   const size = requireInteger('size', options.size ?? 500, 0, 1 << 24);
   const seed = requireInteger('seed', options.seed ?? 0, -(2 ** 31), 2 ** 32 - 1);
   const vocab = requireInteger('vocab', options.vocab ?? 15, 2, 1 << 16);

@@ -96,6 +96,27 @@ describe('toy backends', () => {
     expect(() => task.problemId(1)).toThrow(RangeError);
   });
 
+  it('bad construction and mismatched batches are typed errors, never silently another problem', async () => {
+    expect(() => new ToyPolicy(table, null as unknown as object)).toThrow(/options must be an object, got null/);
+    expect(() => new ToyPolicy(null as unknown as ProblemTable)).toThrow(/table must be a ProblemTable/);
+    expect(() => new OracleVerifier({} as ProblemTable)).toThrow(/table must be a ProblemTable/);
+    expect(() => new NoisyVerifier(table, null as unknown as { sigma: number })).toThrow(/options must be an object/);
+    expect(() => new ToyTask(undefined as unknown as ProblemTable)).toThrow(/table must be a ProblemTable/);
+    expect(() => generateSuite(null as unknown as object)).toThrow(/options must be an object, got null/);
+    for (const v of [new OracleVerifier(table, { gamma: 5 }), new NoisyVerifier(table, { gamma: 5, sigma: 1 })]) {
+      // One problem for two prefixes used to score prefix 1 as problem 0.
+      await expect(v.scoreSteps({ problems: Uint32Array.of(2), prefixes: [[3, 6], [3, 6]] })).rejects.toMatchObject({
+        code: 'ERR_PAV_LENGTH_MISMATCH',
+        message: 'problems has 1 entries for 2 prefixes',
+      });
+      await expect(v.scoreSteps({ problems: Uint32Array.of(2, 2, 2), prefixes: [[3, 6], [3, 6]] })).rejects.toThrow(/problems has 3 entries/);
+      await expect(v.scoreSteps({ problems: [0, 1.7] as unknown as Uint32Array, prefixes: [[3], [3]] })).rejects.toThrow(/problems must be a Uint32Array/);
+    }
+    expect(() => valuePrefixes(table, 0, { tokens: Uint8Array.of(1, 2), offsets: new Uint32Array(0) })).toThrow(
+      expect.objectContaining({ code: 'ERR_PAV_BAD_OFFSETS' }),
+    );
+  });
+
   it('aborted requests reject with ERR_PAV_ABORTED', async () => {
     const ac = new AbortController();
     ac.abort();

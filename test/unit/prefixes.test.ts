@@ -109,9 +109,41 @@ describe('StepTree and tree prefixes', () => {
     expect(() => PrefixList.inTree(tree, [0] as unknown as Int32Array)).toThrow(PavTypeError);
     expect(() => PrefixList.inTree(tree, Int32Array.of(0, 1), [1])).toThrow(/appended has 1 steps for 2 prefixes/);
     expect(() => tree.add(99, 1)).toThrow(/parent is 99/);
-    expect(() => new StepTree(Number.NaN)).toThrow(/capacity must be an integer >= 0, got NaN/);
+    expect(() => new StepTree(Number.NaN)).toThrow(/capacity must be an integer in \[0, 67108864\], got NaN/);
     expect(() => new StepTree(-1)).toThrow(PavRangeError);
+    // A typo asking for a terabyte is named, not a bare 'Invalid typed array length'.
+    expect(() => new StepTree(1e12)).toThrow(/capacity must be an integer in/);
+    expect(() => new StepTree('5' as unknown as number)).toThrow(/capacity must be a number, got string/);
+    // Fractional and string parents used to add a node of depth 0 under node 0.
+    expect(() => tree.add(0.5, 1)).toThrow(/parent is 0.5/);
+    expect(() => tree.add('0' as unknown as number, 1)).toThrow(PavRangeError);
+    for (const node of [99, -5, 1.5])
+      for (const read of [() => tree.path(node), () => tree.depthOf(node), () => tree.parentOf(node), () => tree.stepOf(node)])
+        expect(read, `node ${node}`).toThrow(new RegExp(`node is ${node}, expected -1 \\(ROOT\\) or an integer node id below`));
+    expect(tree.parentOf(ROOT)).toBe(ROOT);
+    expect(() => PrefixList.inTree(null as unknown as StepTree<number>, Int32Array.of(0))).toThrow(/tree must be a StepTree/);
     expect(() => packPrefixes(PrefixList.inTree(tree, Int32Array.of(b, c), [1, 300]), 15)).toThrow(/prefixes\[1\]\[2\] is 300/);
+  });
+});
+
+describe('PrefixList accessors', () => {
+  it('a bad prefix or step index is a typed error naming it, in both forms', () => {
+    const t = new StepTree<number>();
+    const a = t.add(ROOT, 1);
+    const b = t.add(a, 2);
+    const lists = [PrefixList.of([[1, 2], [3]]), PrefixList.inTree(t, Int32Array.of(b, a, ROOT)), PrefixList.inTree(t, Int32Array.of(a), [7, 8], 2)];
+    for (const list of lists) {
+      const n = list.length;
+      for (const i of [n, -1, 1.5, Number.NaN])
+        for (const read of [() => list.at(i), () => list.lengthOf(i), () => list.stepAt(i, 0), () => list.copySteps(i, [], 0), () => list.last(i)]) {
+          expect(read, `i = ${i}`).toThrow(PavRangeError);
+          expect(read, `i = ${i}`).toThrow(new RegExp(`prefix index is ${i}, expected an integer in \\[0, ${n - 1}\\]`));
+        }
+      expect(() => list.stepAt(0, -1)).toThrow(/step index is -1/);
+      expect(() => list.stepAt(0, list.lengthOf(0))).toThrow(new RegExp(`step index is ${list.lengthOf(0)}`));
+      // The good reads still agree with the arrays.
+      for (let i = 0; i < n; i++) for (let s = 0; s < list.lengthOf(i); s++) expect(list.stepAt(i, s)).toBe(list.at(i)[s]);
+    }
   });
 });
 
