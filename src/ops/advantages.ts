@@ -11,6 +11,7 @@ import {
   requireInteger,
   requireUint32Array,
   resolveDevice,
+  requireObject,
 } from './common.ts';
 
 export { aggregateSteps, aggregateStepsAsync, type AggregateMethod, type AggregateStepsOptions } from './aggregate.ts';
@@ -69,7 +70,7 @@ function requireLike(name: string, v: unknown, like: FloatArray, likeName: strin
 }
 
 function requireOptions(name: string, o: unknown): Record<string, unknown> {
-  if (o === null || typeof o !== 'object') throw new PavTypeError(`${name} options must be an object`);
+  requireObject(`${name} options`, o);
   return o as Record<string, unknown>;
 }
 

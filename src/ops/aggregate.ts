@@ -1,7 +1,7 @@
 // Per-trajectory aggregation of per-step verifier scores (a PRM used as an ORM for reranking).
 import { addon } from '../native/binding.ts';
 import { PavRangeError, PavTypeError } from '../errors.ts';
-import { type DeviceOptions, type FloatArray, requireFloatArray, requireUint32Array, resolveDevice } from './common.ts';
+import { type DeviceOptions, type FloatArray, requireFloatArray, requireUint32Array, resolveDevice, requireObject } from './common.ts';
 import type { SameKind } from './advantages.ts';
 
 export type AggregateMethod = 'last' | 'min' | 'prod' | 'mean';
@@ -28,7 +28,7 @@ export interface AggregateBinding {
 }
 
 function call(o: AggregateStepsOptions, async: boolean) {
-  if (o === null || typeof o !== 'object') throw new PavTypeError('aggregateSteps options must be an object');
+  requireObject('aggregateSteps options', o);
   const scores = requireFloatArray('scores', o.scores);
   const offsets = requireUint32Array('offsets', o.offsets);
   const method = o.method ?? 'last';

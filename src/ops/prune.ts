@@ -11,6 +11,7 @@ import {
   requireInteger,
   requireUint32Array,
   resolveDevice,
+  requireObject,
 } from './common.ts';
 
 export interface SampleOptions {
@@ -65,7 +66,7 @@ interface NativeSelectOptions {
 }
 
 function prepare(o: SelectTopKOptions): NativeSelectOptions {
-  if (o === null || typeof o !== 'object') throw new PavTypeError('selectTopK options must be an object');
+  requireObject('selectTopK options', o);
   const scores = requireFloatArray('scores', o.scores);
   const offsets = requireUint32Array('offsets', o.offsets);
   const k = requireInteger('k', o.k, 1);

@@ -8,6 +8,7 @@ import {
   requireFloatArray,
   requireUint32Array,
   resolveDevice,
+  requireObject,
 } from './common.ts';
 
 export type VoteMethod = 'majority' | 'weighted' | 'max';
@@ -47,7 +48,7 @@ export interface VoteBinding {
 }
 
 function call(o: VoteAnswersOptions, async: boolean) {
-  if (o === null || typeof o !== 'object') throw new PavTypeError('voteAnswers options must be an object');
+  requireObject('voteAnswers options', o);
   const keys = requireBigUint64Array('keys', o.keys);
   const offsets = requireUint32Array('offsets', o.offsets);
   const method = o.method ?? 'majority';

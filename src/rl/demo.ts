@@ -21,7 +21,7 @@
 //   evaluation samples share streams across arms so arms are compared on common random numbers).
 import { performance } from 'node:perf_hooks';
 import { PavRangeError, PavTypeError } from '../errors.ts';
-import { requireFinite, requireInteger } from '../ops/common.ts';
+import { requireFinite, requireInteger, requireObject } from '../ops/common.ts';
 import { isSolved, paperTask, ProblemTable, validateTask, type PlantedTask } from '../toy/task.ts';
 import { startValues, valuePrefixes } from '../toy/oracle.ts';
 import { sampleRollouts } from '../toy/sampler.ts';
@@ -182,7 +182,7 @@ export interface RlDemoContext {
 // ------------------------------------------------------------------------------------------ options
 
 export function resolveRlDemoOptions(o: RlDemoOptions = {}): ResolvedRlDemoOptions {
-  if (o === null || typeof o !== 'object') throw new PavTypeError('rl-demo options must be an object');
+  requireObject('rl-demo options', o);
   const d = RL_DEMO_DEFAULTS;
   const pick = <K extends keyof RlDemoOptions>(k: K) => (o[k] === undefined ? d[k] : o[k]) as ResolvedRlDemoOptions[K];
   const r: ResolvedRlDemoOptions = {

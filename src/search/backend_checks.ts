@@ -4,6 +4,7 @@
 import { BackendError, PavTypeError } from '../errors.ts';
 import type { CompletionBatch, ScoreBatch, StepBatch, StepScoreBatch } from './backends.ts';
 import type { Algorithm } from './config.ts';
+import { requireObject } from '../ops/common.ts';
 
 /**
  * The backends a search is handed: each part an object with the methods its drivers call, checked
@@ -11,7 +12,7 @@ import type { Algorithm } from './config.ts';
  */
 export function checkBackends(b: unknown, algorithm: Algorithm): void {
   const need = (path: string, v: unknown, methods: readonly string[]) => {
-    if (v === null || typeof v !== 'object') throw new PavTypeError(`${path} must be an object, got ${v === null ? 'null' : typeof v}`);
+    requireObject(path, v);
     for (const m of methods)
       if (typeof (v as Record<string, unknown>)[m] !== 'function') throw new PavTypeError(`${path}.${m} must be a function`);
   };
