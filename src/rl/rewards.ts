@@ -133,6 +133,15 @@ export function computeRewards<A extends FloatArray>(batch: RewardBatch<A>, opti
     call = { outcomes: zeros, baselines: shifted };
   }
   const stepWeights = denseRewards({ offsets, values, rootValues, alpha, K, device, ...call }) as A;
+  // Finite inputs can still overflow the output dtype. The weights are checked, not alpha against the
+  // dtype: overflow depends on alpha, A^mu and the baseline together (a huge alpha is harmless where
+  // A^mu = 0; float64 overflows through a huge baseline), so an alpha bound would be both too strict and too lax.
+  for (let i = 0; i < S; i++)
+    if (!Number.isFinite(stepWeights[i]))
+      throw new PavRangeError(
+        `stepWeights[${i}] is ${stepWeights[i]}: base + alpha * A^mu - baseline overflows ${values.constructor.name} (alpha = ${alpha} too large for it?)`,
+        ErrorCodes.NON_FINITE,
+      );
   const advantages = stepAdvantages({ values, offsets, rootValues, K, device }) as A;
   const out: Rewards<A> = { form, alpha, K, offsets, outcomes, stepWeights, advantages };
   if (batch.tokenOffsets !== undefined) {

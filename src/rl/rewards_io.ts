@@ -66,6 +66,9 @@ function checkRewards(r: Rewards): void {
     if (a === undefined && (k === 'advantages' || k === 'tokenWeights')) continue;
     if (!(a instanceof Float32Array || a instanceof Float64Array)) throw new PavTypeError(`rewards.${k} must be a Float32Array or Float64Array`);
     if (a.constructor !== kind) throw new PavTypeError(`rewards.${k} must be a ${kind!.name} like rewards.stepWeights`);
+    // The readers refuse non-finite values: never write a file that cannot be read back.
+    for (let i = 0; i < a.length; i++)
+      if (!Number.isFinite(a[i])) throw new PavRangeError(`rewards.${k}[${i}] is ${a[i]}`, ErrorCodes.NON_FINITE);
   }
   const T = r.offsets.length - 1;
   if (T < 0) throw new PavRangeError('rewards.offsets must have length T + 1', ErrorCodes.BAD_OFFSETS);
@@ -307,11 +310,17 @@ export function encodeRewardsJsonl(r: Rewards): string {
   return lines.join('\n') + '\n';
 }
 
-function numArray(where: string, v: unknown, integer = false): number[] {
+// A float32 file stores Math.fround(x): a finite double beyond float32's range would come back as Infinity.
+function fitsDtype(x: number, dtype: 'float32' | 'float64'): boolean {
+  return dtype === 'float64' || Number.isFinite(Math.fround(x));
+}
+
+function numArray(where: string, v: unknown, as: 'float32' | 'float64' | 'count'): number[] {
   if (!Array.isArray(v)) throw new RewardsFormatError(where, 'must be an array of numbers');
   v.forEach((x, i) => {
     if (typeof x !== 'number' || !Number.isFinite(x)) throw new RewardsFormatError(where, `[${i}] is ${JSON.stringify(x)}, not a finite number`, ErrorCodes.NON_FINITE);
-    if (integer && (!Number.isInteger(x) || x < 0 || x > 0xffffffff)) throw new RewardsFormatError(where, `[${i}] = ${x} is not a token count`);
+    if (as === 'count' && (!Number.isInteger(x) || x < 0 || x > 0xffffffff)) throw new RewardsFormatError(where, `[${i}] = ${x} is not a token count`);
+    if (as !== 'count' && !fitsDtype(x, as)) throw new RewardsFormatError(where, `[${i}] = ${x} is outside the finite range of ${as}`, ErrorCodes.OUT_OF_RANGE);
   });
   return v as number[];
 }
@@ -354,7 +363,9 @@ export function decodeRewardsJsonl(text: string): Rewards {
     const o = parse(t + 1);
     if (typeof o.outcome !== 'number' || !Number.isFinite(o.outcome))
       throw new RewardsFormatError(`${where} outcome`, `must be a finite number, got ${JSON.stringify(o.outcome)}`);
-    const sw = numArray(`${where} stepWeights`, o.stepWeights);
+    if (!fitsDtype(o.outcome, h.dtype))
+      throw new RewardsFormatError(`${where} outcome`, `${o.outcome} is outside the finite range of ${h.dtype}`, ErrorCodes.OUT_OF_RANGE);
+    const sw = numArray(`${where} stepWeights`, o.stepWeights, h.dtype);
     const row: JsonlTrajectory = { outcome: o.outcome, stepWeights: sw };
     const adv = o.advantages !== undefined;
     const tok = o.stepTokens !== undefined || o.tokenWeights !== undefined;
@@ -363,13 +374,13 @@ export function decodeRewardsJsonl(text: string): Rewards {
     if (hasTok === undefined) hasTok = tok;
     else if (hasTok !== tok) throw new RewardsFormatError(`${where} stepTokens`, `present on some lines and not others`);
     if (adv) {
-      row.advantages = numArray(`${where} advantages`, o.advantages);
+      row.advantages = numArray(`${where} advantages`, o.advantages, h.dtype);
       if (row.advantages.length !== sw.length)
         throw new RewardsFormatError(`${where} advantages`, `has ${row.advantages.length} entries but stepWeights has ${sw.length}`, ErrorCodes.LENGTH_MISMATCH);
     }
     if (tok) {
-      row.stepTokens = numArray(`${where} stepTokens`, o.stepTokens, true);
-      row.tokenWeights = numArray(`${where} tokenWeights`, o.tokenWeights);
+      row.stepTokens = numArray(`${where} stepTokens`, o.stepTokens, 'count');
+      row.tokenWeights = numArray(`${where} tokenWeights`, o.tokenWeights, h.dtype);
       if (row.stepTokens.length !== sw.length)
         throw new RewardsFormatError(`${where} stepTokens`, `has ${row.stepTokens.length} entries but stepWeights has ${sw.length}`, ErrorCodes.LENGTH_MISMATCH);
       const n = row.stepTokens.reduce((a, b) => a + b, 0);
@@ -406,7 +417,8 @@ export function decodeRewardsJsonl(text: string): Rewards {
 export type RewardsFileFormat = 'jsonl' | 'binary';
 
 function formatOf(path: string, format?: RewardsFileFormat): RewardsFileFormat {
-  if (format) return format;
+  if (format === 'jsonl' || format === 'binary') return format;
+  if (format !== undefined) throw new PavTypeError(`format must be 'jsonl' or 'binary', got ${JSON.stringify(format)}`);
   return path.endsWith('.jsonl') ? 'jsonl' : 'binary';
 }
 

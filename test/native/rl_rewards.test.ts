@@ -83,6 +83,23 @@ describe('computeRewards', () => {
     );
     expect(() => computeRewards(ok, { form: 'outcome', alpha: Infinity })).toThrow(/alpha/);
   });
+
+  it('refuses weights that overflow the dtype, naming the step and alpha', () => {
+    const f = (a: Float64Array) => Float32Array.from(a);
+    const f32 = { offsets, outcomes: f(outcomes), proverValues: f(values), proverRootValues: f(root) };
+    expect(() => computeRewards(f32, { form: 'outcome', alpha: 1e300 })).toThrow(
+      expect.objectContaining({ name: 'PavRangeError', code: 'ERR_PAV_NON_FINITE', message: expect.stringMatching(/stepWeights\[0\] is Infinity.*alpha.*Float32Array/) }),
+    );
+    // The same alpha fits float64, and a huge alpha is harmless where every advantage is 0.
+    expect(computeRewards({ offsets, outcomes, proverValues: values, proverRootValues: root }, { form: 'outcome', alpha: 1e300 }).stepWeights[0]).toBeCloseTo(1e299, -285);
+    const flat = { offsets, outcomes: f(outcomes), proverValues: new Float32Array(5).fill(0.5), proverRootValues: new Float32Array(2).fill(0.5) };
+    expect(Array.from(computeRewards(flat, { form: 'outcome', alpha: 1e39 }).stepWeights)).toEqual([1, 1, 1, 0, 0]);
+    // float64 overflows too once the baseline pushes past the range.
+    const big = Float64Array.from([0, 0, -1.7e308, 0, 0]);
+    expect(() => computeRewards({ offsets, outcomes, proverValues: values, proverRootValues: root, baselines: big }, { form: 'outcome', alpha: 1e308 })).toThrow(
+      /stepWeights\[2\] is Infinity/,
+    );
+  });
 });
 
 describe('computeRewardsWithVerifier', () => {

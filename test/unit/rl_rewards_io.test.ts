@@ -251,4 +251,54 @@ describe('malformed JSONL names the line and key', () => {
     fails(edit(1, (o) => (o.tokenWeights = [0])), /line 2 tokenWeights/);
     fails(edit(3, (o) => delete o.advantages), /line 4 advantages/);
   });
+
+  it('float32: a finite value beyond float32 range is refused (it would read back as Infinity)', () => {
+    const f32 = () => encodeRewardsJsonl(sample('f32', true)).split('\n');
+    const at = (i: number, f: (o: Record<string, unknown>) => void) => {
+      const l = f32();
+      const o = JSON.parse(l[i]);
+      f(o);
+      l[i] = JSON.stringify(o);
+      return l;
+    };
+    fails(at(1, (o) => ((o.stepWeights as number[])[0] = 1e300)), /^line 2 stepWeights$/);
+    fails(at(1, (o) => (o.outcome = -1e39)), /^line 2 outcome$/);
+    fails(at(3, (o) => ((o.advantages as number[])[1] = 1e300)), /^line 4 advantages$/);
+    fails(at(3, (o) => ((o.tokenWeights as number[])[4] = 1e300)), /^line 4 tokenWeights$/);
+    // The same value is fine where it is stored as float64.
+    const l = good();
+    const o = JSON.parse(l[1]);
+    o.stepWeights[0] = 1e300;
+    l[1] = JSON.stringify(o);
+    expect(decodeRewardsJsonl(l.join('\n')).stepWeights[0]).toBe(1e300);
+  });
+});
+
+describe('the writer refuses what the reader refuses', () => {
+  it('non-finite values, naming the array and index, in both formats', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rl-nf-'));
+    const cases: [Partial<Rewards>, RegExp][] = [
+      [{ stepWeights: Float64Array.of(NaN, 1, 2, 3, 4) }, /rewards\.stepWeights\[0\] is NaN/],
+      [{ outcomes: Float64Array.of(1, Infinity, 0) }, /rewards\.outcomes\[1\] is Infinity/],
+      [{ advantages: Float64Array.of(0, 0, 0, 0, -Infinity) }, /rewards\.advantages\[4\] is -Infinity/],
+      [{ tokenWeights: Float64Array.of(0, 0, 0, 0, 0, 0, 0, NaN) }, /rewards\.tokenWeights\[7\] is NaN/],
+    ];
+    for (const [patch, msg] of cases) {
+      const r = { ...sample('f64', true), ...patch };
+      for (const file of ['r.bin', 'r.jsonl'])
+        await expect(writeRewardsFile(join(dir, file), r)).rejects.toThrow(
+          expect.objectContaining({ name: 'PavRangeError', code: 'ERR_PAV_NON_FINITE', message: expect.stringMatching(msg) }),
+        );
+    }
+  });
+
+  it('an unknown format argument is refused by name, not written or read as binary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rl-fmt-'));
+    const r = sample('f64', false);
+    const err = expect.objectContaining({ name: 'PavTypeError', code: 'ERR_PAV_INVALID_TYPE', message: expect.stringMatching(/format must be 'jsonl' or 'binary', got "xml"/) });
+    await expect(writeRewardsFile(join(dir, 'r.xml'), r, 'xml' as never)).rejects.toThrow(err);
+    await writeRewardsFile(join(dir, 'r.bin'), r);
+    await expect(readRewardsFile(join(dir, 'r.bin'), 'csv' as never)).rejects.toThrow(/format must be 'jsonl' or 'binary', got "csv"/);
+    same(r, await readRewardsFile(join(dir, 'r.bin'), 'binary'));
+  });
 });
