@@ -2,6 +2,7 @@
 // length into batches of up to maxBatchRows rows, waiting at most maxWaitMs for company, keeps at most
 // maxInFlight batches dispatched, bounds the rows waiting, and splits each batch's output back.
 import { BackendError, ErrorCodes, PavError, PavRangeError, PavTypeError, isCodedError } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
 
 /** Runs one batch: ids/mask [rows, seqLen] row-major; returns the model output for those rows (row-major). */
 export type BatchDispatch = (ids: BigInt64Array, mask: BigInt64Array, rows: number, seqLen: number) => Promise<Float32Array>;
@@ -70,6 +71,29 @@ export function ownsBuffer(a: BigInt64Array | Float32Array): boolean {
   return !(a.buffer instanceof SharedArrayBuffer) && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
 }
 
+/** Longest delay setTimeout honours; above it Node fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Checked batching options with defaults filled in. Exported so that the pool can refuse bad options
+ * before it starts any worker.
+ */
+export function batcherOptions(o: Omit<BatcherOptions, 'dispatch'>): Required<Omit<BatcherOptions, 'dispatch'>> {
+  const maxBatchRows = requireInteger('maxBatchRows', o.maxBatchRows, 1);
+  const maxWaitMs = requireFinite('maxWaitMs', o.maxWaitMs);
+  if (maxWaitMs < 0 || maxWaitMs > MAX_TIMER_MS) throw new PavRangeError(`maxWaitMs must be in [0, ${MAX_TIMER_MS}], got ${maxWaitMs}`);
+  const onQueueFull = o.onQueueFull ?? 'wait';
+  if (onQueueFull !== 'wait' && onQueueFull !== 'reject')
+    throw new PavTypeError(`onQueueFull must be 'wait' or 'reject', got ${JSON.stringify(o.onQueueFull)}`);
+  return {
+    maxBatchRows,
+    maxWaitMs,
+    maxInFlight: requireInteger('maxInFlight', o.maxInFlight, 1),
+    maxQueuedRows: o.maxQueuedRows === undefined ? Math.min(64 * maxBatchRows, Number.MAX_SAFE_INTEGER) : requireInteger('maxQueuedRows', o.maxQueuedRows, 1),
+    onQueueFull,
+  };
+}
+
 export class DynamicBatcher {
   private readonly opts: Required<BatcherOptions>;
   private readonly groups = new Map<number, Group>();
@@ -85,15 +109,7 @@ export class DynamicBatcher {
   };
 
   constructor(options: BatcherOptions) {
-    const o: Required<BatcherOptions> = {
-      ...options,
-      maxQueuedRows: options.maxQueuedRows ?? 64 * options.maxBatchRows,
-      onQueueFull: options.onQueueFull ?? 'wait',
-    };
-    for (const k of ['maxBatchRows', 'maxInFlight', 'maxQueuedRows'] as const)
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new PavRangeError(`${k} must be a positive integer, got ${o[k]}`);
-    if (!(o.maxWaitMs >= 0)) throw new PavRangeError(`maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
-    this.opts = o;
+    this.opts = { ...batcherOptions(options), dispatch: options.dispatch };
   }
 
   stats(): BatcherStats {

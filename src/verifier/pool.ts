@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
+import { requireInteger } from '../ops/common.ts';
 import { workerEntry } from './worker_entry.ts';
-import { DynamicBatcher, type BatcherStats, type RunOptions } from './batcher.ts';
+import { DynamicBatcher, batcherOptions, type BatcherStats, type RunOptions } from './batcher.ts';
 import type { InitResult, WorkerConfig, WorkerTask } from './onnx_worker.ts';
 
 export interface VerifierPoolOptions {
@@ -71,10 +72,8 @@ const warned = new Set<string>();
 
 export async function createVerifierPool(options: VerifierPoolOptions): Promise<VerifierPool> {
   const cores = availableParallelism();
-  const workers = options.workers ?? cores;
-  if (!Number.isInteger(workers) || workers < 1) throw new PavRangeError(`workers must be a positive integer, got ${workers}`);
-  const intraOpThreads = options.intraOpThreads ?? Math.max(1, Math.floor(cores / workers));
-  if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new PavRangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+  const workers = requireInteger('workers', options.workers ?? cores, 1);
+  const intraOpThreads = requireInteger('intraOpThreads', options.intraOpThreads ?? Math.max(1, Math.floor(cores / workers)), 1);
   if (workers * intraOpThreads > cores) {
     const msg = `verifier pool: ${workers} workers x ${intraOpThreads} threads oversubscribes ${cores} cores`;
     if (!warned.has(msg)) { warned.add(msg); process.emitWarning(msg, { code: 'PAVSEARCH_POOL_OVERSUBSCRIBED' }); }
@@ -88,6 +87,14 @@ export async function createVerifierPool(options: VerifierPoolOptions): Promise<
       if (!Number.isInteger(c) || c < 0) throw new PavRangeError(`outputColumns[${i}] must be an integer >= 0, got ${c}`);
     });
   }
+  // Checked here, before any worker starts, so that a bad option leaves no threads behind.
+  const batching = batcherOptions({
+    maxBatchRows: options.maxBatchRows ?? 4096,
+    maxWaitMs: options.maxWaitMs ?? 2,
+    maxInFlight: options.maxInFlight ?? 2 * workers,
+    maxQueuedRows: options.maxQueuedRows,
+    onQueueFull: options.onQueueFull,
+  });
   const config: WorkerConfig = {
     model: options.modelPath,
     intraOpThreads,
@@ -110,30 +117,32 @@ export async function createVerifierPool(options: VerifierPoolOptions): Promise<
 
   // One start-up task per worker (each worker is busy with one, so all get one): sessions are built and
   // checked before the first request, and a broken model fails here with a typed error.
+  // Whatever fails from here on stops the workers: idleTimeout would otherwise keep them forever.
   let infos: InitResult[];
+  let batcher: DynamicBatcher;
   try {
-    infos = (await Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'init' } satisfies WorkerTask)))) as InitResult[];
+    try {
+      infos = (await Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'init' } satisfies WorkerTask)))) as InitResult[];
+    } catch (e) {
+      throw new ConfigError(`verifier pool could not start a session for ${typeof options.modelPath === 'string' ? options.modelPath : 'the model bytes'}: ${(e as Error).message}`, { cause: e });
+    }
+    const fallback = infos.find((i) => i.fallback)?.fallback;
+    if (fallback && !warned.has(fallback)) {
+      warned.add(fallback);
+      process.emitWarning(fallback, { code: 'PAVSEARCH_ORT_FALLBACK' });
+    }
+
+    batcher = new DynamicBatcher({
+      ...batching,
+      dispatch: (ids, mask, batch, seqLen) =>
+        piscina.run({ kind: 'run', ids, mask, batch, seqLen } satisfies WorkerTask, {
+          transferList: (ids.buffer === mask.buffer ? [ids.buffer] : [ids.buffer, mask.buffer]) as ArrayBuffer[],
+        }) as Promise<Float32Array>,
+    });
   } catch (e) {
     await piscina.destroy();
-    throw new ConfigError(`verifier pool could not start a session for ${typeof options.modelPath === 'string' ? options.modelPath : 'the model bytes'}: ${(e as Error).message}`, { cause: e });
+    throw e;
   }
-  const fallback = infos.find((i) => i.fallback)?.fallback;
-  if (fallback && !warned.has(fallback)) {
-    warned.add(fallback);
-    process.emitWarning(fallback, { code: 'PAVSEARCH_ORT_FALLBACK' });
-  }
-
-  const batcher = new DynamicBatcher({
-    maxBatchRows: options.maxBatchRows ?? 4096,
-    maxWaitMs: options.maxWaitMs ?? 2,
-    maxInFlight: options.maxInFlight ?? 2 * workers,
-    maxQueuedRows: options.maxQueuedRows,
-    onQueueFull: options.onQueueFull,
-    dispatch: (ids, mask, batch, seqLen) =>
-      piscina.run({ kind: 'run', ids, mask, batch, seqLen } satisfies WorkerTask, {
-        transferList: (ids.buffer === mask.buffer ? [ids.buffer] : [ids.buffer, mask.buffer]) as ArrayBuffer[],
-      }) as Promise<Float32Array>,
-  });
 
   let closing: Promise<void> | undefined;
   const threadIds = infos.map((i) => i.threadId);

@@ -115,6 +115,29 @@ describe('verifier pool', () => {
     await expect(createVerifierPool({ modelPath: mlpPath, workers: 1, outputColumns: [0.5] })).rejects.toBeInstanceOf(PavRangeError);
   });
 
+  it('refuses bad batching options before starting any worker thread', async () => {
+    // Warm first: onnxruntime keeps one process-wide thread once loaded.
+    await (await createVerifierPool({ modelPath: mlpPath, workers: 1, intraOpThreads: 1 })).close();
+    await new Promise((res) => setTimeout(res, 50));
+    const baseline = osThreads();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ maxBatchRows: 0 }, /maxBatchRows/],
+      [{ maxBatchRows: '4' }, /maxBatchRows/],
+      [{ maxWaitMs: -1 }, /maxWaitMs/],
+      [{ maxWaitMs: Infinity }, /maxWaitMs/],
+      [{ maxInFlight: 0 }, /maxInFlight/],
+      [{ maxQueuedRows: 2.5 }, /maxQueuedRows/],
+      [{ onQueueFull: 'drop' }, /onQueueFull/],
+    ];
+    for (const [o, msg] of bad) {
+      const p = createVerifierPool({ modelPath: mlpPath, workers: 2, intraOpThreads: 1, ...o });
+      await expect(p).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_PAV_(INVALID_ARG|INVALID_TYPE|NON_FINITE)$/) });
+      await expect(p).rejects.toThrow(msg);
+    }
+    await new Promise((res) => setTimeout(res, 50));
+    expect(osThreads()).toBe(baseline);
+  });
+
   it('close() drains pending work, refuses new work, and returns the thread count to normal', async () => {
     // Baseline after one open/close cycle (onnxruntime keeps one process-wide thread once loaded).
     const warm = await createVerifierPool({ modelPath: mlpPath, workers: 2, intraOpThreads: 1 });

@@ -124,6 +124,29 @@ describe('DynamicBatcher', () => {
     expect(() => new DynamicBatcher({ dispatch: fake(), maxBatchRows: 0, maxWaitMs: 1, maxInFlight: 1 })).toThrow(PavRangeError);
   });
 
+  it('refuses bad options with typed errors naming the option (an unbounded wait would hang forever)', () => {
+    const base = { dispatch: fake(), maxBatchRows: 8, maxWaitMs: 1, maxInFlight: 1 };
+    const bad: [Record<string, unknown>, new (...a: never[]) => Error, RegExp][] = [
+      [{ maxWaitMs: Infinity }, PavRangeError, /maxWaitMs/],
+      [{ maxWaitMs: 3e9 }, PavRangeError, /maxWaitMs must be in \[0, 2147483647\]/],
+      [{ maxWaitMs: -1 }, PavRangeError, /maxWaitMs/],
+      [{ maxWaitMs: NaN }, PavRangeError, /maxWaitMs/],
+      [{ maxWaitMs: '5' }, PavTypeError, /maxWaitMs/],
+      [{ maxBatchRows: 1.5 }, PavRangeError, /maxBatchRows/],
+      [{ maxBatchRows: '4' }, PavTypeError, /maxBatchRows/],
+      [{ maxInFlight: 0 }, PavRangeError, /maxInFlight/],
+      [{ maxInFlight: Infinity }, PavRangeError, /maxInFlight/],
+      [{ maxQueuedRows: 0 }, PavRangeError, /maxQueuedRows/],
+      [{ onQueueFull: 'drop' }, PavTypeError, /onQueueFull must be 'wait' or 'reject', got "drop"/],
+    ];
+    for (const [o, cls, msg] of bad) {
+      const make = () => new DynamicBatcher({ ...base, ...o } as never);
+      expect(make).toThrow(cls);
+      expect(make).toThrow(msg);
+    }
+    expect(() => new DynamicBatcher({ ...base, maxWaitMs: 2 ** 31 - 1 })).not.toThrow();
+  });
+
   it('bounds the queue: reject mode fails fast with a retryable error, wait mode holds the caller', async () => {
     const r = new DynamicBatcher({ dispatch: fake(30), maxBatchRows: 4, maxWaitMs: 0, maxInFlight: 1, maxQueuedRows: 4, onQueueFull: 'reject' });
     const ps = [];
