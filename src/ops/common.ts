@@ -35,22 +35,22 @@ export function isFloatArray(v: unknown): v is FloatArray {
 }
 
 export function requireFloatArray(name: string, v: unknown): FloatArray {
-  if (!isFloatArray(v)) throw new PavTypeError(`${name} must be a Float32Array or Float64Array, got ${describe(v)}`);
+  if (!isFloatArray(v)) throw new PavTypeError(`${name} must be a Float32Array or Float64Array, got ${describeType(v)}`);
   return v;
 }
 
 export function requireUint32Array(name: string, v: unknown): Uint32Array {
-  if (!(v instanceof Uint32Array)) throw new PavTypeError(`${name} must be a Uint32Array, got ${describe(v)}`);
+  if (!(v instanceof Uint32Array)) throw new PavTypeError(`${name} must be a Uint32Array, got ${describeType(v)}`);
   return v;
 }
 
 export function requireBigUint64Array(name: string, v: unknown): BigUint64Array {
-  if (!(v instanceof BigUint64Array)) throw new PavTypeError(`${name} must be a BigUint64Array, got ${describe(v)}`);
+  if (!(v instanceof BigUint64Array)) throw new PavTypeError(`${name} must be a BigUint64Array, got ${describeType(v)}`);
   return v;
 }
 
 export function requireInteger(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number') throw new PavTypeError(`${name} must be a number, got ${describe(v)}`);
+  if (typeof v !== 'number') throw new PavTypeError(`${name} must be a number, got ${describeType(v)}`);
   if (!Number.isInteger(v) || v < min || v > max)
     throw new PavRangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
@@ -58,12 +58,12 @@ export function requireInteger(name: string, v: unknown, min: number, max = Numb
 
 /** An options or argument object (not null, not a primitive); returns it typed as T. */
 export function requireObject<T extends object>(name: string, v: unknown): T {
-  if (v === null || typeof v !== 'object') throw new PavTypeError(`${name} must be an object, got ${describe(v)}`);
+  if (v === null || typeof v !== 'object') throw new PavTypeError(`${name} must be an object, got ${describeType(v)}`);
   return v as T;
 }
 
 export function requireFinite(name: string, v: unknown): number {
-  if (typeof v !== 'number') throw new PavTypeError(`${name} must be a number, got ${describe(v)}`);
+  if (typeof v !== 'number') throw new PavTypeError(`${name} must be a number, got ${describeType(v)}`);
   if (!Number.isFinite(v)) throw new PavRangeError(`${name} is ${v}`, ErrorCodes.NON_FINITE);
   return v;
 }
@@ -74,7 +74,7 @@ export function packRagged(
   rows: readonly ArrayLike<number>[],
   kind: 'f32' | 'f64' = 'f64',
 ): { data: FloatArray; offsets: Uint32Array } {
-  if (!Array.isArray(rows)) throw new PavTypeError(`${name} must be an array of rows, got ${describe(rows)}`);
+  if (!Array.isArray(rows)) throw new PavTypeError(`${name} must be an array of rows, got ${describeType(rows)}`);
   const offsets = new Uint32Array(rows.length + 1);
   let total = 0;
   for (let i = 0; i < rows.length; i++) {
@@ -89,7 +89,7 @@ export function packRagged(
     const base = offsets[i];
     for (let j = 0; j < r.length; j++) {
       const v = r[j];
-      if (typeof v !== 'number') throw new PavTypeError(`${name}[${i}][${j}] must be a number, got ${describe(v)}`);
+      if (typeof v !== 'number') throw new PavTypeError(`${name}[${i}][${j}] must be a number, got ${describeType(v)}`);
       data[base + j] = v;
     }
   }
@@ -103,7 +103,8 @@ export function uniformOffsets(n: number, size: number): Uint32Array {
   return o;
 }
 
-function describe(v: unknown): string {
+/** What kind of value v is, for 'got ...' in error messages. */
+export function describeType(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an Array';
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;

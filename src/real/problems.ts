@@ -2,7 +2,8 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ConfigError, PavRangeError } from '../errors.ts';
+import { ConfigError, PavRangeError, PavTypeError } from '../errors.ts';
+import { describeType, requireInteger } from '../ops/common.ts';
 
 export interface TextProblem {
   id: string;
@@ -12,7 +13,7 @@ export interface TextProblem {
 }
 
 export interface LoadOptions {
-  /** Stop after this many problems. */
+  /** Stop after this many problems (an integer >= 0). */
   limit?: number;
 }
 
@@ -23,8 +24,8 @@ export interface LoadOptions {
  * shape is a ConfigError that names the file and line; repeated ids are an error too.
  */
 export async function* streamProblems(path: string, options: LoadOptions = {}): AsyncGenerator<TextProblem> {
-  const limit = options.limit ?? Infinity;
-  if (limit <= 0) return;
+  const limit = options.limit === undefined ? Infinity : requireInteger('limit', options.limit, 0);
+  if (limit === 0) return;
   const input = createReadStream(path, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
@@ -40,8 +41,10 @@ export async function* streamProblems(path: string, options: LoadOptions = {}): 
   let lineNo = 0;
   let count = 0;
   try {
-    for await (const line of lines) {
+    for await (let line of lines) {
       lineNo++;
+      // Editors on Windows save UTF-8 with a byte order mark, which the utf8 decoder keeps.
+      if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
       if (line.trim() === '') continue;
       const where = `${path}:${lineNo}`;
       let row: unknown;
@@ -56,6 +59,10 @@ export async function* streamProblems(path: string, options: LoadOptions = {}): 
       yield p;
       if (++count >= limit) return;
     }
+  } catch (e) {
+    // A directory opens fine and fails only on read (EISDIR), as does a failing disk: both surface here.
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`cannot read problem file ${path}: ${(e as Error).message}`, { cause: e });
   } finally {
     lines.close();
     input.destroy();
@@ -93,9 +100,26 @@ function toProblem(row: unknown, where: string, fallbackId: string): TextProblem
 /** Problem texts by index, as the text backends take them: an array (of strings or TextProblems) or a lookup. */
 export type ProblemTexts = readonly (string | TextProblem)[] | ((problem: number) => string);
 
-/** One lookup for every text backend; an index outside the list is a typed error naming it. */
+/**
+ * One lookup for every text backend; an index outside the list is a typed error naming it. The
+ * list is checked here, at construction, so that a bad entry fails once rather than on every call.
+ */
 export function problemTextLookup(problems: ProblemTexts): (problem: number) => string {
-  if (typeof problems === 'function') return problems;
+  if (typeof problems === 'function') {
+    return (p) => {
+      const x: unknown = problems(p);
+      // A lookup's undefined would otherwise be rendered into the prompt as the text "undefined".
+      if (typeof x !== 'string') throw new PavTypeError(`problems(${p}) must return a string, got ${describeType(x)}`);
+      return x;
+    };
+  }
+  if (!Array.isArray(problems))
+    throw new ConfigError(`problems must be an array of problem texts (or TextProblems) or a function of the problem index, got ${describeType(problems)}`);
+  for (let i = 0; i < problems.length; i++) {
+    const x: unknown = problems[i];
+    const text = typeof x === 'string' ? x : x !== null && typeof x === 'object' ? (x as { problem?: unknown }).problem : undefined;
+    if (typeof text !== 'string') throw new ConfigError(`problems[${i}] must be a string or a TextProblem with a string problem, got ${describeType(x)}`);
+  }
   return (p) => {
     const x = problems[p];
     if (x === undefined) throw new PavRangeError(`problem index ${p} is out of range [0, ${problems.length})`);

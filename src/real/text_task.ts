@@ -1,5 +1,5 @@
 // TaskAdapter<string> for text problems: grading by answer equivalence, voting keys by canonical form.
-import { PavRangeError } from '../errors.ts';
+import { PavRangeError, PavTypeError } from '../errors.ts';
 import type { TaskAdapter } from '../search/backends.ts';
 import { answersEqual, canonicalAnswer, extractAnswer } from './answers.ts';
 import type { TextProblem } from './problems.ts';
@@ -22,6 +22,15 @@ export class TextTask implements TaskAdapter<string> {
   private readonly timeoutMs: number;
 
   constructor(problems: readonly TextProblem[], options: TextTaskOptions = {}) {
+    // Checked once here: a bad entry would otherwise fail, or grade against "undefined", on every trace.
+    if (!Array.isArray(problems)) throw new PavTypeError(`problems must be an array of TextProblems, got ${problems === null ? 'null' : typeof problems}`);
+    for (let i = 0; i < problems.length; i++) {
+      const p: unknown = problems[i];
+      if (p === null || typeof p !== 'object') throw new PavTypeError(`problems[${i}] must be a TextProblem { id, problem, answer }, got ${p === null ? 'null' : typeof p}`);
+      const r = p as Record<string, unknown>;
+      const bad = (['id', 'problem', 'answer'] as const).find((k) => typeof r[k] !== 'string');
+      if (bad !== undefined) throw new PavTypeError(`problems[${i}].${bad} must be a string, got ${r[bad] === null ? 'null' : typeof r[bad]}`);
+    }
     this.problems = problems;
     this.name = options.name ?? 'text';
     this.delimiter = options.delimiter ?? '\n\n';

@@ -78,17 +78,31 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
     this.opts = options;
     this.name = options.name ?? `vllm-pooling:${options.model}`;
     this.stepTag = options.stepTag ?? '<extra_0>';
+    if (typeof this.stepTag !== 'string') throw new ConfigError(`stepTag must be a string, got ${typeof this.stepTag}`);
+    if (this.stepTag === '') throw new ConfigError('stepTag must not be empty');
     const f = options.format ?? 'qwen-prm';
+    if (f !== 'qwen-prm' && f !== 'plain' && typeof f !== 'function')
+      throw new ConfigError(`format must be 'qwen-prm', 'plain' or a function, got ${JSON.stringify(f)}`);
     this.format = f === 'qwen-prm' ? qwenPrmInput : f === 'plain' ? plainInput : f;
+    if (options.transform !== undefined && options.transform !== 'none' && options.transform !== 'sigmoid')
+      throw new ConfigError(`transform must be 'none' or 'sigmoid', got ${JSON.stringify(options.transform)}`);
+    const empty = options.emptyPrefixValue ?? 0.5;
+    if (!(empty >= 0 && empty <= 1)) throw new ConfigError(`emptyPrefixValue must be in [0, 1], got ${options.emptyPrefixValue}`);
+    const rewardIndex = this.rewardIndex;
+    if (!Number.isInteger(rewardIndex) || rewardIndex < 0) throw new ConfigError(`rewardIndex must be an integer >= 0, got ${rewardIndex}`);
     const maxBatch = options.maxBatch ?? 16;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`maxBatch must be a positive integer, got ${maxBatch}`);
     const ep = options.endpoints;
+    if (!(ep instanceof EndpointPool) && !Array.isArray(ep)) throw new ConfigError('endpoints must be an array of server URLs (or { baseURL }) or an EndpointPool');
     this.pool =
       ep instanceof EndpointPool
         ? ep
         : new EndpointPool(
-            ep.map((e) => {
+            ep.map((e, i) => {
               const c = typeof e === 'string' ? { baseURL: e } : e;
+              // The pool checks URLs, but this mapping reads baseURL first.
+              if (c === null || typeof c !== 'object' || typeof c.baseURL !== 'string')
+                throw new ConfigError(`endpoints[${i}] must be a URL string or { baseURL: string }, got ${JSON.stringify(e)}`);
               return { ...c, baseURL: c.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '') };
             }),
             { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry },
@@ -191,18 +205,35 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
         const res = await this.pool.run(
           `pooling for problems ${[...new Set(chunk.map((k) => batch.problems[todo[k]]))].join(',')}`,
           async (ep, signal) => {
-            const r = await postJson<PoolingResponse>(`${ep.config.baseURL}/pooling`, { model: this.opts.model, input: texts }, { signal, apiKey: ep.config.apiKey });
-            if (!Array.isArray(r.data) || r.data.length !== texts.length)
-              throw new BackendError(`${ep.config.baseURL}/pooling returned ${Array.isArray(r.data) ? r.data.length : 'no'} results for ${texts.length} inputs`, true);
-            return r;
+            const url = `${ep.config.baseURL}/pooling`;
+            const r = await postJson<PoolingResponse>(url, { model: this.opts.model, input: texts }, { signal, apiKey: ep.config.apiKey });
+            if (r === null || typeof r !== 'object' || !Array.isArray(r.data) || r.data.length !== texts.length)
+              throw new BackendError(`${url} returned ${Array.isArray(r?.data) ? r.data.length : 'no'} results for ${texts.length} inputs`, true);
+            // Results are matched to inputs by index alone: anything but a permutation of 0..n-1 would
+            // pair scores with the wrong prefixes.
+            const byIndex: unknown[] = new Array(texts.length);
+            const seen = new Uint8Array(texts.length);
+            r.data.forEach((e, j) => {
+              if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new BackendError(`${url} result ${j} is not an object: ${JSON.stringify(e)?.slice(0, 100)}`, true);
+              const { index } = e;
+              if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= texts.length || seen[index])
+                throw new BackendError(`${url} result ${j} has index ${JSON.stringify(index)}: expected each of 0..${texts.length - 1} once`, true);
+              seen[index] = 1;
+              byIndex[index] = e.data;
+            });
+            // Counts land in a Uint32Array, where a negative or fractional count would wrap or truncate
+            // into a plausible number; such a reply is rejected rather than clamped to a made-up count.
+            const promptTokens = r.usage?.prompt_tokens ?? 0;
+            if (typeof promptTokens !== 'number' || !Number.isInteger(promptTokens) || promptTokens < 0 || promptTokens > 0xffffffff)
+              throw new BackendError(`${url} reported usage.prompt_tokens ${JSON.stringify(promptTokens)}: expected an integer in [0, 2^32 - 1]`, true);
+            return { data: byIndex, promptTokens };
           },
           batch.signal,
         );
-        const rows = [...res.data!].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
         const totalChars = texts.reduce((a, t) => a + t.length, 0);
-        const promptTokens = res.usage?.prompt_tokens ?? 0;
+        const { promptTokens } = res;
         chunk.forEach((k, j) => {
-          data[k] = rows[j].data;
+          data[k] = res.data[j];
           // usage covers the request; each input gets a share by its length in characters.
           tokens[todo[k]] = totalChars > 0 ? Math.round((promptTokens * texts[j].length) / totalChars) : 0;
         });

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
-import { loadProblems, streamProblems } from '../../src/real/problems.ts';
+import { ConfigError, PavRangeError, PavTypeError } from '../../src/errors.ts';
+import { loadProblems, problemTextLookup, streamProblems } from '../../src/real/problems.ts';
 import { NO_ANSWER_KEY, TextTask } from '../../src/real/text_task.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pav-problems-'));
@@ -44,6 +44,27 @@ describe('loadProblems', () => {
     await expect(loadProblems(join(dir, 'missing.jsonl'))).rejects.toThrow(/cannot read problem file/);
   });
 
+  it('reports a directory as a problem file that cannot be read, naming the path', async () => {
+    const sub = join(dir, 'a-directory.jsonl');
+    mkdirSync(sub);
+    await expect(loadProblems(sub)).rejects.toThrow(ConfigError);
+    await expect(loadProblems(sub)).rejects.toThrow(`cannot read problem file ${sub}: EISDIR`);
+  });
+
+  it('takes limit as an integer >= 0', async () => {
+    const p = file('three.jsonl', ['a', 'b', 'c'].map((x) => JSON.stringify({ problem: x, answer: '1' })).join('\n'));
+    expect(await loadProblems(p, { limit: 0 })).toEqual([]);
+    for (const limit of [1.5, -1, NaN]) {
+      await expect(loadProblems(p, { limit })).rejects.toThrow(PavRangeError);
+      await expect(loadProblems(p, { limit })).rejects.toThrow(/^limit must be an integer/);
+    }
+  });
+
+  it('skips a UTF-8 byte order mark', async () => {
+    const p = file('bom.jsonl', '\uFEFF{"id":"x","problem":"a","answer":"1"}\n');
+    expect(await loadProblems(p)).toEqual([{ id: 'x', problem: 'a', answer: '1' }]);
+  });
+
   it('streams without reading ahead of the consumer', async () => {
     const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: i, problem: `p${i}`, answer: String(i) }));
     const p = file('big.jsonl', lines.join('\n'));
@@ -58,7 +79,32 @@ describe('loadProblems', () => {
   });
 });
 
+describe('problemTextLookup', () => {
+  it('checks the problem list once, naming the bad index', () => {
+    expect(problemTextLookup(['a', { id: 'b', problem: 'B', answer: '1' }])(1)).toBe('B');
+    expect(() => problemTextLookup(undefined as never)).toThrow(ConfigError);
+    expect(() => problemTextLookup(undefined as never)).toThrow(/^problems must be an array/);
+    expect(() => problemTextLookup(['a', null] as never)).toThrow('problems[1] must be a string or a TextProblem with a string problem, got null');
+    expect(() => problemTextLookup(['a', { id: 'x' }] as never)).toThrow(/^problems\[1\] must be/);
+    expect(() => problemTextLookup(['a'])(1)).toThrow(PavRangeError);
+  });
+
+  it('refuses what a lookup function returns unless it is a string', () => {
+    const lookup = problemTextLookup(((p: number) => (p === 0 ? 'a' : undefined)) as never);
+    expect(lookup(0)).toBe('a');
+    expect(() => lookup(2)).toThrow(PavTypeError);
+    expect(() => lookup(2)).toThrow('problems(2) must return a string, got undefined');
+  });
+});
+
 describe('TextTask', () => {
+  it('checks its problems at construction, naming the index', () => {
+    expect(() => new TextTask(undefined as never)).toThrow(PavTypeError);
+    expect(() => new TextTask(undefined as never)).toThrow('problems must be an array of TextProblems, got undefined');
+    expect(() => new TextTask([{ id: 'a', problem: 'p', answer: '1' }, null] as never)).toThrow(/^problems\[1\] must be a TextProblem/);
+    expect(() => new TextTask([{ id: 'a', problem: 'p' }] as never)).toThrow('problems[0].answer must be a string, got undefined');
+  });
+
   const task = new TextTask([
     { id: 'a', problem: 'Compute 1/2 + 1/4.', answer: '\\frac{3}{4}' },
     { id: 'b', problem: 'How many clips?', answer: '72' },

@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BackendError, ConfigError, PavTypeError } from '../../src/errors.ts';
 import { EndpointCallError } from '../../src/real/endpoints.ts';
 import { VllmPoolingVerifier, lastReward } from '../../src/real/vllm_pooling_verifier.ts';
 import { plainInput, qwenPrmInput } from '../../src/real/prm_templates.ts';
@@ -51,6 +52,22 @@ async function fakePooling(opts: { failFirst?: number; status?: number; mode?: '
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
   return { root: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+/** A /pooling server whose reply body is `reply(number of inputs)`, for malformed replies. */
+async function replyingPooling(reply: (n: number) => unknown) {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply(JSON.parse(text).input.length)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { root: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
 }
 
 describe('VllmPoolingVerifier', () => {
@@ -135,6 +152,67 @@ describe('VllmPoolingVerifier', () => {
     expect(err.status).toBe(400);
     expect(err.attempts).toBe(1);
     expect(bad.seen).toHaveLength(1);
+  });
+
+  it('pairs results with inputs by index, and retries a reply whose indices are not 0..n-1 once each', async () => {
+    const batch = { problems: Uint32Array.of(0, 0), prefixes: [['a'], ['b']] };
+    const row = (index: unknown, p: number) => ({ index, object: 'pooling', data: [[1 - p, p]] });
+    const make = (root: string) => new VllmPoolingVerifier({ model: 'prm', endpoints: [root], problems: ['Q'], format: 'plain', retry: { maxAttempts: 2, baseDelayMs: 1 } });
+    const reversed = await replyingPooling(() => ({ data: [row(1, 0.2), row(0, 0.1)], usage: { prompt_tokens: 10 } }));
+    expect(Array.from((await make(reversed.root).scorePrefixes(batch)).values)).toEqual([0.1, 0.2]);
+    for (const [data, message] of [
+      [[row(7, 0.1), row(1, 0.2)], /result 0 has index 7/],
+      [[row(0, 0.1), row(0, 0.2)], /result 1 has index 0/],
+      [[row(0, 0.1), row(undefined, 0.2)], /result 1 has index undefined/],
+      [[row(0.5, 0.1), row(1, 0.2)], /result 0 has index 0.5/],
+      [[null, null], /result 0 is not an object/],
+    ] as const) {
+      const bad = await replyingPooling(() => ({ data, usage: { prompt_tokens: 10 } }));
+      const err = await make(bad.root).scorePrefixes(batch).catch((e) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err.message).toMatch(message);
+      expect(bad.requests()).toBe(2); // retried like any malformed reply
+    }
+  });
+
+  it('rejects a usage.prompt_tokens that is not a count, which would wrap in the token counts', async () => {
+    const batch = { problems: Uint32Array.of(0, 0), prefixes: [['a'], ['b']] };
+    const data = [0, 1].map((index) => ({ index, data: [[0.5, 0.5]] }));
+    for (const promptTokens of [-50, 1.5, '10', 2 ** 32]) {
+      const bad = await replyingPooling(() => ({ data, usage: { prompt_tokens: promptTokens } }));
+      const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [bad.root], problems: ['Q'], format: 'plain', retry: { maxAttempts: 1 } });
+      const err = await v.scorePrefixes(batch).catch((e) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err.message).toMatch(/usage\.prompt_tokens/);
+    }
+    const none = await replyingPooling(() => ({ data }));
+    const v = new VllmPoolingVerifier({ model: 'prm', endpoints: [none.root], problems: ['Q'], format: 'plain' });
+    expect(Array.from((await v.scorePrefixes(batch)).tokens)).toEqual([0, 0]); // no usage: no count, as before
+  });
+
+  it('checks its options at construction, naming the key', () => {
+    const base = { model: 'prm', endpoints: ['http://127.0.0.1:1'], problems: ['Q'] };
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ format: 'qwen' }, /^format must be 'qwen-prm', 'plain' or a function, got "qwen"/],
+      [{ transform: 'logit' }, /^transform must be 'none' or 'sigmoid', got "logit"/],
+      [{ emptyPrefixValue: 7 }, /^emptyPrefixValue must be in \[0, 1\], got 7/],
+      [{ emptyPrefixValue: NaN }, /^emptyPrefixValue must be in \[0, 1\], got NaN/],
+      [{ stepTag: '' }, /^stepTag must not be empty/],
+      [{ stepTag: 5 }, /^stepTag must be a string/],
+      [{ rewardIndex: -1 }, /^rewardIndex must be an integer >= 0/],
+      [{ endpoints: [{}] }, /^endpoints\[0\] must be a URL string or \{ baseURL: string \}/],
+      [{ endpoints: ['http://127.0.0.1:1', null] }, /^endpoints\[1\] must be a URL string/],
+      [{ endpoints: 'http://127.0.0.1:1' }, /^endpoints must be an array/],
+      [{ problems: undefined }, /^problems must be an array/],
+      [{ problems: ['Q', undefined] }, /^problems\[1\] must be a string or a TextProblem/],
+    ];
+    for (const [o, message] of bad) {
+      expect(() => new VllmPoolingVerifier({ ...base, ...o } as never), JSON.stringify(o)).toThrow(ConfigError);
+      expect(() => new VllmPoolingVerifier({ ...base, ...o } as never), JSON.stringify(o)).toThrow(message);
+    }
+    const lookup = new VllmPoolingVerifier({ ...base, problems: (() => undefined) as never, format: 'plain' });
+    expect(() => lookup.input(3, ['a'])).toThrow(PavTypeError);
+    expect(() => lookup.input(3, ['a'])).toThrow('problems(3) must return a string, got undefined');
   });
 
   it('builds the Qwen PRM chat input with a step tag after each step', () => {
