@@ -103,6 +103,9 @@ export function uniformOffsets(n: number, size: number): Uint32Array {
   return o;
 }
 
+/** The longest delay a Node timer honours (2^31-1 ms, about 24.8 days); longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What kind of value v is, for 'got ...' in error messages. */
 export function describeType(v: unknown): string {
   if (v === null) return 'null';

@@ -13,6 +13,7 @@
 // the retry budget.
 import { APIConnectionError, APIError } from 'openai';
 import { BackendError, ConfigError, ErrorCodes, PavError } from '../errors.ts';
+import { MAX_TIMER_MS } from '../ops/common.ts';
 
 export interface EndpointConfig {
   /** Base URL, e.g. http://10.0.0.5:8000/v1 (OpenAI routes) or http://10.0.0.5:8000 (pooling). */
@@ -28,8 +29,29 @@ export interface RetryPolicy {
   /** Backoff before retry k (1-based) is uniform in [0, min(maxDelayMs, baseDelayMs * 2^(k-1))]. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Per-attempt timeout (default 120 s); a timed-out attempt is retried. */
+  /** Per-attempt timeout (default 120 s, at most 2^31-1 ms, Node's timer limit); a timed-out attempt is retried. */
   timeoutMs: number;
+}
+
+/**
+ * A finite numeric option in [min, max] (max Infinity: no upper bound), a safe integer when
+ * `integer` is set. Options are configuration, so a bad one is a ConfigError naming its key
+ * (common.ts's checks throw argument errors instead).
+ */
+export function configNumber(key: string, v: unknown, min: number, max = Infinity, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v >= min && v <= max) || (integer && !Number.isSafeInteger(v))) {
+    const kind = integer ? 'an integer' : 'a finite number';
+    throw new ConfigError(`${key} must be ${kind} ${max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`}, got ${describeConfig(v)}`);
+  }
+  return v;
+}
+
+/** A configuration value for messages: strings quoted, so 5 and "5" read differently. */
+export function describeConfig(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'an Array';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return String(v);
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8000, timeoutMs: 120_000 };
@@ -185,9 +207,14 @@ export class EndpointPool {
   private readonly waiters: (() => void)[] = [];
 
   constructor(endpoints: readonly (EndpointConfig | string)[], options: PoolOptions = {}) {
-    if (endpoints.length === 0) throw new ConfigError('at least one endpoint is needed');
-    this.endpoints = endpoints.map((e, i) => {
-      const c = typeof e === 'string' ? { baseURL: e } : e;
+    if (!Array.isArray(endpoints) || endpoints.length === 0)
+      throw new ConfigError(`endpoints must be a non-empty array of base URLs or { baseURL } objects, got ${describeConfig(endpoints)}`);
+    this.endpoints = endpoints.map((e: unknown, i) => {
+      if (typeof e !== 'string' && (e === null || typeof e !== 'object'))
+        throw new ConfigError(`endpoints[${i}] must be a base URL or a { baseURL } object, got ${describeConfig(e)}`);
+      const c = (typeof e === 'string' ? { baseURL: e } : e) as EndpointConfig;
+      if (typeof c.baseURL !== 'string') throw new ConfigError(`endpoints[${i}].baseURL must be a string, got ${describeConfig(c.baseURL)}`);
+      if (c.apiKey !== undefined && typeof c.apiKey !== 'string') throw new ConfigError(`endpoints[${i}].apiKey must be a string, got ${describeConfig(c.apiKey)}`);
       let url: URL;
       try {
         url = new URL(c.baseURL);
@@ -197,17 +224,23 @@ export class EndpointPool {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`endpoints[${i}].baseURL must be http(s): ${c.baseURL}`);
       const maxConcurrency = c.maxConcurrency ?? 32;
       if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)
-        throw new ConfigError(`endpoints[${i}].maxConcurrency must be a positive integer, got ${maxConcurrency}`);
+        throw new ConfigError(`endpoints[${i}].maxConcurrency must be a positive integer, got ${describeConfig(maxConcurrency)}`);
       return { config: { ...c, baseURL: c.baseURL.replace(/\/+$/, ''), maxConcurrency }, inFlight: 0, requests: 0, failures: 0, failureRun: 0, downUntil: 0 };
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     if (!(this.retry.maxAttempts >= 1) || !Number.isInteger(this.retry.maxAttempts))
-      throw new ConfigError(`retry.maxAttempts must be an integer >= 1, got ${this.retry.maxAttempts}`);
-    if (!(this.retry.timeoutMs > 0)) throw new ConfigError(`retry.timeoutMs must be > 0, got ${this.retry.timeoutMs}`);
+      throw new ConfigError(`retry.maxAttempts must be an integer >= 1, got ${describeConfig(this.retry.maxAttempts)}`);
+    // Delays and timeouts become Node timers, which fire after 1 ms for anything above 2^31-1 ms
+    // (with a warning): a larger value would silently shorten them instead of lengthening them.
+    configNumber('retry.baseDelayMs', this.retry.baseDelayMs, 0, MAX_TIMER_MS);
+    configNumber('retry.maxDelayMs', this.retry.maxDelayMs, 0, MAX_TIMER_MS);
+    configNumber('retry.timeoutMs', this.retry.timeoutMs, 1, MAX_TIMER_MS);
     this.circuit = { ...DEFAULT_CIRCUIT, ...options.circuit };
     const { failures, cooldownMs, maxCooldownMs } = this.circuit;
-    if (!Number.isInteger(failures) || failures < 0) throw new ConfigError(`circuit.failures must be an integer >= 0, got ${failures}`);
-    if (!(cooldownMs >= 0) || !(maxCooldownMs >= cooldownMs))
+    if (!Number.isInteger(failures) || failures < 0) throw new ConfigError(`circuit.failures must be an integer >= 0, got ${describeConfig(failures)}`);
+    configNumber('circuit.cooldownMs', cooldownMs, 0, MAX_TIMER_MS);
+    configNumber('circuit.maxCooldownMs', maxCooldownMs, 0, MAX_TIMER_MS);
+    if (!(maxCooldownMs >= cooldownMs))
       throw new ConfigError(`circuit.cooldownMs must be >= 0 and <= circuit.maxCooldownMs, got ${cooldownMs} and ${maxCooldownMs}`);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => performance.now());
@@ -324,7 +357,7 @@ export class EndpointPool {
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         this.waiters.push(wake);
-        if (rejoin < Infinity) timer = setTimeout(wake, rejoin - now + 1);
+        if (rejoin < Infinity) timer = setTimeout(wake, Math.min(rejoin - now + 1, MAX_TIMER_MS));
       });
     }
   }

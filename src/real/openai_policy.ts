@@ -1,9 +1,10 @@
 // PolicyBackend<string> over OpenAI-compatible completion servers (vLLM, SGLang, llama.cpp server):
 // one step = the text up to the step delimiter; several endpoints with routing and retries.
+import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../search/backends.ts';
-import { EndpointPool, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
+import { EndpointPool, configNumber, describeConfig, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList } from '../search/prefixes.ts';
 
@@ -69,11 +70,18 @@ export function stepFinished(choice: Choice, stops: readonly string[]): boolean 
   return choice.text.trim() === '' || /\\boxed|answer is/i.test(choice.text);
 }
 
-/** Completion tokens per choice: logprobs token counts when the server returned them, else usage split evenly. */
-export function splitTokens(choices: readonly Choice[], completionTokens: number | undefined): number[] {
+/**
+ * Completion tokens per choice: logprobs token counts when the server returned them, else usage
+ * split evenly. Counts land in a Uint32Array, where a negative, fractional or too large count would
+ * wrap or truncate into a plausible number: such a usage is a malformed reply (BackendError,
+ * retryable like the file's other malformed replies) rather than clamped to a made-up count.
+ */
+export function splitTokens(choices: readonly Choice[], completionTokens: unknown): number[] {
   if (choices.every((c) => Array.isArray(c.logprobs?.tokens))) return choices.map((c) => c.logprobs!.tokens!.length);
-  const total = Math.max(0, Math.floor(completionTokens ?? 0));
+  const total = completionTokens ?? 0;
   const n = choices.length;
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || (n > 0 && Math.ceil(total / n) > 0xffffffff))
+    throw new BackendError(`usage.completion_tokens is ${describeConfig(completionTokens)}: expected an integer in [0, ${n} x (2^32 - 1)] for ${n} choices`, true);
   // Even split; the remainder goes to the first choices so the sum equals the server's count.
   return choices.map((_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
 }
@@ -104,11 +112,25 @@ export class OpenAIPolicy implements PolicyBackend<string> {
   private readonly problemText: (problem: number) => string;
 
   constructor(options: OpenAIPolicyOptions) {
+    if (options === null || typeof options !== 'object') throw new ConfigError(`options must be an object, got ${describeConfig(options)}`);
     if (!options.model) throw new ConfigError('model is required');
+    if (typeof options.model !== 'string') throw new ConfigError(`model must be a string, got ${describeConfig(options.model)}`);
+    if (options.name !== undefined && typeof options.name !== 'string') throw new ConfigError(`name must be a string, got ${describeConfig(options.name)}`);
     this.opts = options;
     this.name = options.name ?? `openai:${options.model}`;
     this.delimiter = options.delimiter ?? '\n\n';
+    if (typeof this.delimiter !== 'string') throw new ConfigError(`delimiter must be a string, got ${describeConfig(this.delimiter)}`);
     if (this.delimiter === '') throw new ConfigError('delimiter must not be empty');
+    if (options.template !== undefined && typeof options.template !== 'function') throw new ConfigError(`template must be a function, got ${describeConfig(options.template)}`);
+    // Sent as they are: NaN would go out as null (the cap silently gone), a bad value fail only at the first call.
+    if (options.maxStepTokens !== undefined) configNumber('maxStepTokens', options.maxStepTokens, 1, Infinity, true);
+    if (options.maxCompletionTokens !== undefined) configNumber('maxCompletionTokens', options.maxCompletionTokens, 1, Infinity, true);
+    if (options.temperature !== undefined) configNumber('temperature', options.temperature, 0);
+    if (options.topP !== undefined && !(configNumber('topP', options.topP, 0, 1) > 0)) throw new ConfigError(`topP must be in (0, 1], got ${options.topP}`);
+    if (options.seedMode !== undefined && options.seedMode !== 'request' && options.seedMode !== 'sample')
+      throw new ConfigError(`seedMode must be 'request' or 'sample', got ${describeConfig(options.seedMode)}`);
+    if (options.extraBody !== undefined && (options.extraBody === null || typeof options.extraBody !== 'object' || Array.isArray(options.extraBody)))
+      throw new ConfigError(`extraBody must be an object, got ${describeConfig(options.extraBody)}`);
     this.pool = options.endpoints instanceof EndpointPool ? options.endpoints : new EndpointPool(options.endpoints, { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry });
     this.problemText = problemTextLookup(options.problems);
   }
@@ -121,12 +143,7 @@ export class OpenAIPolicy implements PolicyBackend<string> {
 
   async sampleSteps(batch: StepRequestBatch<string>): Promise<StepBatch<string>> {
     checkBatch(batch);
-    const prefixes = prefixList(batch.prefixes);
-    const results = await Promise.all(
-      Array.from({ length: batch.problems.length }, (_, i) =>
-        this.sample(batch.problems[i], prefixes.at(i), batch.n, batch.seeds[i], true, batch.signal),
-      ),
-    );
+    const results = await this.sampleAll(batch, true);
     const steps: string[] = [];
     const tokens = new Uint32Array(batch.problems.length * batch.n);
     const finished = new Uint8Array(batch.problems.length * batch.n);
@@ -142,12 +159,7 @@ export class OpenAIPolicy implements PolicyBackend<string> {
 
   async sampleCompletions(batch: StepRequestBatch<string>): Promise<CompletionBatch<string>> {
     checkBatch(batch);
-    const prefixes = prefixList(batch.prefixes);
-    const results = await Promise.all(
-      Array.from({ length: batch.problems.length }, (_, i) =>
-        this.sample(batch.problems[i], prefixes.at(i), batch.n, batch.seeds[i], false, batch.signal),
-      ),
-    );
+    const results = await this.sampleAll(batch, false);
     const completions: string[][] = [];
     const tokens = new Uint32Array(batch.problems.length * batch.n);
     results.forEach((r, i) => {
@@ -178,6 +190,42 @@ export class OpenAIPolicy implements PolicyBackend<string> {
     return c;
   }
 
+  /**
+   * Every problem's samples. One failure fails the batch, so it aborts the other requests: their
+   * results would be thrown away, and they would hold endpoint slots until they ended.
+   */
+  private async sampleAll(batch: StepRequestBatch<string>, step: boolean): Promise<Sampled[]> {
+    const prefixes = prefixList(batch.prefixes);
+    const ctl = new AbortController();
+    // Every request of the batch listens to it, queued ones included: many listeners are expected.
+    setMaxListeners(0, ctl.signal);
+    const outer = batch.signal;
+    const onAbort = () => ctl.abort(outer?.reason);
+    if (outer?.aborted) onAbort();
+    else outer?.addEventListener('abort', onAbort, { once: true });
+    // The first failure is what the caller sees, not the abort errors it causes in the others.
+    let failed = false;
+    let first: unknown;
+    try {
+      return await Promise.all(
+        Array.from({ length: batch.problems.length }, (_, i) =>
+          this.sample(batch.problems[i], prefixes.at(i), batch.n, batch.seeds[i], step, ctl.signal).catch((err: unknown) => {
+            if (!failed) {
+              failed = true;
+              first = err;
+              ctl.abort(err);
+            }
+            throw err;
+          }),
+        ),
+      );
+    } catch {
+      throw first;
+    } finally {
+      outer?.removeEventListener('abort', onAbort);
+    }
+  }
+
   private async sample(problem: number, prefix: readonly string[], n: number, seed: number, step: boolean, signal?: AbortSignal): Promise<Sampled> {
     const prompt = this.prompt(problem, prefix);
     if (this.opts.seedMode === 'sample') {
@@ -204,15 +252,9 @@ export class OpenAIPolicy implements PolicyBackend<string> {
       `completions for problem ${problem}`,
       async (ep, attemptSignal) => {
         const res = await this.client(ep).completions.create(body as OpenAI.CompletionCreateParamsNonStreaming, { signal: attemptSignal });
-        const choices = [...(res.choices as unknown as Choice[])].sort((a, b) => a.index - b.index);
-        if (choices.length !== n)
-          throw new BackendError(
-            `${ep.config.baseURL} returned ${choices.length} choices for n=${n}` +
-              (n > 1 && choices.length === 1 ? ' (a server that ignores n, as some llama.cpp builds do, needs seedMode: sample: one request per sample)' : ''),
-            true,
-          );
+        const choices = checkChoices(ep.config.baseURL, (res as { choices?: unknown } | null)?.choices, n);
         return {
-          texts: choices.map((c) => c.text ?? ''),
+          texts: choices.map((c) => c.text),
           tokens: splitTokens(choices, res.usage?.completion_tokens),
           finished: choices.map((c) => !step || stepFinished(c, stops)),
         };
@@ -220,6 +262,34 @@ export class OpenAIPolicy implements PolicyBackend<string> {
       signal,
     );
   }
+}
+
+/**
+ * The reply's choices ordered by index. Malformed replies are retryable BackendErrors (another
+ * attempt, or another endpoint, may answer well), like a wrong number of choices. Samples are
+ * matched to seeds by index, so indexes must be each of 0..n-1 once.
+ */
+function checkChoices(baseURL: string, raw: unknown, n: number): Choice[] {
+  if (!Array.isArray(raw)) throw new BackendError(`${baseURL} returned a reply without a choices array (choices: ${describeConfig(raw)})`, true);
+  if (raw.length !== n)
+    throw new BackendError(
+      `${baseURL} returned ${raw.length} choices for n=${n}` +
+        (n > 1 && raw.length === 1 ? ' (a server that ignores n, as some llama.cpp builds do, needs seedMode: sample: one request per sample)' : ''),
+      true,
+    );
+  const byIndex: Choice[] = new Array(n);
+  // A server that leaves every index out answers in order (what the old sort by index kept, too).
+  const inOrder = raw.every((c: unknown) => c !== null && typeof c === 'object' && (c as { index?: unknown }).index === undefined);
+  raw.forEach((c: unknown, k) => {
+    if (c === null || typeof c !== 'object') throw new BackendError(`${baseURL} returned choices[${k}] = ${describeConfig(c)}, not a choice object`, true);
+    const { text } = c as { text?: unknown };
+    const index = inOrder ? k : (c as { index?: unknown }).index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= n || byIndex[index] !== undefined)
+      throw new BackendError(`${baseURL} returned choices[${k}] with index ${describeConfig(index)}: expected each of 0..${n - 1} once`, true);
+    if (typeof text !== 'string') throw new BackendError(`${baseURL} returned choice ${index} with ${text === undefined ? 'no text' : `text ${describeConfig(text)}, not a string`}`, true);
+    byIndex[index] = { ...(c as Choice), index };
+  });
+  return byIndex;
 }
 
 function checkBatch(batch: StepRequestBatch<string>): void {

@@ -15,6 +15,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import { configNumber, describeConfig } from './endpoints.ts';
+import { MAX_TIMER_MS } from '../ops/common.ts';
 import type { PolicyBackend } from '../search/backends.ts';
 import { seededUniform as prng } from '../random.ts';
 
@@ -25,7 +27,7 @@ export interface FaultOptions {
   resetRate?: number;
   /** Probability that a request starts a burst of error responses. */
   errorRate?: number;
-  /** Status of injected errors (default 503). */
+  /** Status of injected errors, 400-599 (default 503). */
   errorStatus?: number;
   /** Requests per error burst, the first included (default 1). */
   errorBurst?: number;
@@ -122,26 +124,30 @@ class RequestError extends Error {
 
 function checkRate(name: string, v: number | undefined): number {
   if (v === undefined) return 0;
-  if (!(v >= 0 && v <= 1)) throw new ConfigError(`faults.${name} must be in [0, 1], got ${v}`);
-  return v;
+  return configNumber(`faults.${name}`, v, 0, 1);
 }
 
 export async function createPolicyServer(options: PolicyServerOptions): Promise<PolicyServer> {
   const host = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new ConfigError(`the policy server binds loopback only (127.0.0.1), got ${host}`);
   const delimiter = options.delimiter ?? '\n\n';
+  if (typeof delimiter !== 'string' || delimiter === '') throw new ConfigError(`delimiter must be a non-empty string, got ${describeConfig(delimiter)}`);
   const model = options.model ?? options.policy.name;
-  const maxBody = options.maxBodyBytes ?? 1 << 20;
-  const maxN = options.maxN ?? 256;
+  const maxBody = configNumber('maxBodyBytes', options.maxBodyBytes ?? 1 << 20, 1, Infinity, true);
+  const maxN = configNumber('maxN', options.maxN ?? 256, 1, Infinity, true);
+  if (options.port !== undefined) configNumber('port', options.port, 0, 65535, true);
   const f = options.faults;
   const resetRate = checkRate('resetRate', f?.resetRate);
   const errorRate = checkRate('errorRate', f?.errorRate);
   const stallRate = checkRate('stallRate', f?.stallRate);
   if (resetRate + errorRate + stallRate > 1) throw new ConfigError('faults: resetRate + errorRate + stallRate must be <= 1');
-  const errorStatus = f?.errorStatus ?? 503;
-  const errorBurst = Math.max(1, Math.floor(f?.errorBurst ?? 1));
-  const delayMs = Math.max(0, f?.delayMs ?? 0);
-  const draw = prng(f?.seed ?? 0);
+  // An injected fault must read as an error: a 2xx would pass for a (malformed) answer, and Node
+  // refuses to write a status outside 100-999.
+  const errorStatus = configNumber('faults.errorStatus', f?.errorStatus ?? 503, 400, 599, true);
+  const errorBurst = configNumber('faults.errorBurst', f?.errorBurst ?? 1, 1, Infinity, true);
+  // Delays are Node timers, which fire after 1 ms beyond 2^31-1 ms.
+  const delayMs = configNumber('faults.delayMs', f?.delayMs ?? 0, 0, MAX_TIMER_MS);
+  const draw = prng(configNumber('faults.seed', f?.seed ?? 0, 0, 0xffffffff, true));
   let burstLeft = 0;
 
   const stats: PolicyServerStats = { requests: 0, completed: 0, resets: 0, injectedErrors: 0, stalls: 0, clientErrors: 0 };

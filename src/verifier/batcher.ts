@@ -2,7 +2,7 @@
 // length into batches of up to maxBatchRows rows, waiting at most maxWaitMs for company, keeps at most
 // maxInFlight batches dispatched, bounds the rows waiting, and splits each batch's output back.
 import { BackendError, ErrorCodes, PavError, PavRangeError, PavTypeError, isCodedError } from '../errors.ts';
-import { requireFinite, requireInteger } from '../ops/common.ts';
+import { MAX_TIMER_MS, requireFinite, requireInteger } from '../ops/common.ts';
 
 /** Runs one batch: ids/mask [rows, seqLen] row-major; returns the model output for those rows (row-major). */
 export type BatchDispatch = (ids: BigInt64Array, mask: BigInt64Array, rows: number, seqLen: number) => Promise<Float32Array>;
@@ -70,9 +70,6 @@ function abortedError(signal: AbortSignal): PavError {
 export function ownsBuffer(a: BigInt64Array | Float32Array): boolean {
   return !(a.buffer instanceof SharedArrayBuffer) && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
 }
-
-/** Longest delay setTimeout honours; above it Node fires after 1 ms instead. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Checked batching options with defaults filled in. Exported so that the pool can refuse bad options

@@ -2,8 +2,8 @@
 // routing and retry rules with plain functions (no HTTP).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BackendError, ConfigError } from '../../src/errors.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BackendError, ConfigError, ErrorCodes } from '../../src/errors.ts';
 import { EndpointCallError, EndpointPool, HttpStatusError, classifyError } from '../../src/real/endpoints.ts';
 import { OpenAIPolicy, splitTokens, stepFinished } from '../../src/real/openai_policy.ts';
 
@@ -60,6 +60,18 @@ describe('splitTokens', () => {
     expect(splitTokens([c(), c(), c()], 10)).toEqual([4, 3, 3]);
     expect(splitTokens([c(), c()], undefined)).toEqual([0, 0]);
     expect(splitTokens([c(['a', 'b']), c(['c'])], 10)).toEqual([2, 1]);
+  });
+
+  it('rejects usage counts that would wrap or truncate in a Uint32Array', () => {
+    const c = () => ({ index: 0, text: '', finish_reason: 'stop' });
+    expect(splitTokens([c()], 2 ** 32 - 1)).toEqual([2 ** 32 - 1]);
+    expect(splitTokens([c(), c()], 2 ** 33 - 2)).toEqual([2 ** 32 - 1, 2 ** 32 - 1]);
+    for (const bad of [1e10, 2 ** 33 - 1, -1, 2.5, NaN, Infinity, '7']) {
+      const err = (() => { try { splitTokens([c(), c()], bad); } catch (e) { return e; } })() as BackendError;
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err.retryable).toBe(true);
+      expect(err.message).toMatch(/^usage\.completion_tokens is/);
+    }
   });
 });
 
@@ -148,6 +160,110 @@ describe('OpenAIPolicy requests', () => {
     const g = await fake((_b, _req, res) => json(res, 200, { choices: [{ index: 0, text: 'a', finish_reason: 'stop' }], usage: { completion_tokens: 1 } }));
     const q = new OpenAIPolicy({ model: 'm', endpoints: [g.url], problems: ['P'], retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 } });
     await expect(q.sampleSteps(one())).rejects.toThrow(/returned 1 choices for n=2 \(a server that ignores n.*seedMode: sample/);
+  });
+
+  it('rejects malformed choices and usage as retryable backend errors naming the choice or field', async () => {
+    const replies: unknown[] = [
+      { choices: [{ index: 0, text: 5, finish_reason: 'length' }, { index: 1, text: null, finish_reason: 'length' }], usage: { completion_tokens: 2 } },
+      { choices: [{ index: 0, text: 'a', finish_reason: 'stop' }, { index: 1, finish_reason: 'stop' }], usage: { completion_tokens: 2 } },
+      { error: 'no choices here' },
+      { choices: [{ index: 0, text: 'a', finish_reason: 'stop' }, { index: 0, text: 'b', finish_reason: 'stop' }] },
+      { choices: [null, { index: 1, text: 'b', finish_reason: 'stop' }] },
+      { choices: [{ index: 0, text: 'a', finish_reason: 'length' }, { index: 1, text: 'b', finish_reason: 'length' }], usage: { completion_tokens: 1e10 } },
+    ];
+    const want = [
+      /choice 0 with text 5, not a string/,
+      /choice 1 with no text/,
+      /reply without a choices array \(choices: undefined\)/,
+      /choices\[1\] with index 0: expected each of 0\.\.1 once/,
+      /choices\[0\] = null, not a choice object/,
+      /usage\.completion_tokens is 10000000000/,
+    ];
+    let reply = 0;
+    const f = await fake((_b, _req, res) => json(res, 200, replies[reply]));
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P'], retry: { maxAttempts: 1 } });
+    for (; reply < replies.length; reply++) {
+      for (const call of [() => p.sampleSteps(one()), () => p.sampleCompletions(one())]) {
+        const err = await call().catch((e) => e);
+        expect(err).toBeInstanceOf(EndpointCallError);
+        expect(err.retryable).toBe(true);
+        expect(err.message).toMatch(want[reply]);
+      }
+    }
+    // Retryable: the next attempt's good reply is used.
+    let calls = 0;
+    const g = await fake((_b, _req, res) => {
+      const ok = calls++ > 0;
+      json(res, 200, { choices: [{ index: 0, text: ok ? 'a' : 5, finish_reason: 'stop' }, { index: 1, text: 'b', finish_reason: 'stop' }], usage: { completion_tokens: 2 } });
+    });
+    const q = new OpenAIPolicy({ model: 'm', endpoints: [g.url], problems: ['P'], retry: { baseDelayMs: 1, maxDelayMs: 1 } });
+    expect((await q.sampleSteps(one())).steps).toEqual(['a', 'b']);
+    expect(calls).toBe(2);
+    // A server that leaves out every index answers in order; one that leaves out some is malformed.
+    const h = await fake((_b, _req, res) => json(res, 200, { choices: [{ text: 'x', finish_reason: 'stop' }, { text: 'y', finish_reason: 'stop' }], usage: { completion_tokens: 2 } }));
+    const r = new OpenAIPolicy({ model: 'm', endpoints: [h.url], problems: ['P'] });
+    expect((await r.sampleSteps(one())).steps).toEqual(['x', 'y']);
+    const k = await fake((_b, _req, res) => json(res, 200, { choices: [{ text: 'x', finish_reason: 'stop' }, { index: 0, text: 'y', finish_reason: 'stop' }] }));
+    const s = new OpenAIPolicy({ model: 'm', endpoints: [k.url], problems: ['P'], retry: { maxAttempts: 1 } });
+    await expect(s.sampleSteps(one())).rejects.toThrow(/choices\[0\] with index undefined/);
+  });
+
+  it('aborts the rest of a batch when one request fails, and reports that failure', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    closers.push(async () => timers.forEach(clearTimeout));
+    let cancelled = 0;
+    const f = await fake((body, _req, res) => {
+      if (body.prompt === 'P1\n\n') return json(res, 400, { error: { message: 'bad prompt' } });
+      res.on('close', () => { if (!res.writableEnded) cancelled++; });
+      const choices = Array.from({ length: body.n as number }, (_, i) => ({ index: i, text: 'x', finish_reason: 'stop', stop_reason: '\n\n' }));
+      const t = setTimeout(() => json(res, 200, { choices, usage: { completion_tokens: 1 } }), 1500);
+      timers.add(t);
+    });
+    const batch = { problems: Uint32Array.of(0, 1, 2, 3), prefixes: [[], [], [], []], n: 2, seeds: Uint32Array.of(1, 2, 3, 4) };
+    for (const seedMode of ['request', 'sample'] as const) {
+      cancelled = 0;
+      const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P0', 'P1', 'P2', 'P3'], seedMode });
+      const err = await p.sampleSteps(batch).catch((e) => e);
+      expect(err).toBeInstanceOf(EndpointCallError);
+      expect(err.status).toBe(400);
+      // The siblings' requests are cancelled and their endpoint slots freed, long before they would end.
+      const siblings = seedMode === 'request' ? 3 : 6;
+      await vi.waitFor(() => {
+        expect(p.pool.stats()[0].inFlight).toBe(0);
+        expect(cancelled).toBe(siblings);
+      }, { timeout: 500, interval: 5 });
+      expect(p.pool.stats()[0].failures).toBe(1); // the aborted siblings do not count against the endpoint
+    }
+    // The caller's own abort still surfaces as an abort.
+    const ctl = new AbortController();
+    const p = new OpenAIPolicy({ model: 'm', endpoints: [f.url], problems: ['P0', 'P1', 'P2', 'P3'] });
+    const pending = p.sampleSteps({ ...batch, problems: Uint32Array.of(0, 2, 3, 0), signal: ctl.signal }).catch((e) => e);
+    setTimeout(() => ctl.abort(), 30);
+    expect((await pending).code).toBe(ErrorCodes.ABORTED);
+  });
+
+  it('validates every option at construction, naming the key', () => {
+    const base = { model: 'm', endpoints: ['http://127.0.0.1:1/v1'], problems: ['P'] };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ maxStepTokens: NaN }, /^maxStepTokens must be an integer >= 1, got NaN/],
+      [{ maxStepTokens: -1 }, /^maxStepTokens must be/],
+      [{ maxStepTokens: 1.5 }, /^maxStepTokens must be/],
+      [{ maxCompletionTokens: 0 }, /^maxCompletionTokens must be/],
+      [{ maxCompletionTokens: '100' }, /^maxCompletionTokens must be .*got "100"/],
+      [{ seedMode: 'samples' }, /^seedMode must be 'request' or 'sample', got "samples"/],
+      [{ temperature: NaN }, /^temperature must be a finite number >= 0, got NaN/],
+      [{ temperature: -0.5 }, /^temperature must be/],
+      [{ topP: 0 }, /^topP must be in \(0, 1\]/],
+      [{ topP: 1.5 }, /^topP must be/],
+      [{ delimiter: 5 }, /^delimiter must be a string, got 5/],
+      [{ template: 'x' }, /^template must be a function/],
+      [{ extraBody: [] }, /^extraBody must be an object/],
+      [{ model: 5 }, /^model must be a string/],
+      [{ name: 5 }, /^name must be a string/],
+    ];
+    for (const [extra, msg] of cases) expect(() => new OpenAIPolicy({ ...base, ...extra } as never), JSON.stringify(extra)).toThrow(msg);
+    for (const [extra] of cases) expect(() => new OpenAIPolicy({ ...base, ...extra } as never)).toThrow(ConfigError);
+    expect(new OpenAIPolicy({ ...base, maxStepTokens: 1, temperature: 0, topP: 1, seedMode: 'sample' }).name).toBe('openai:m');
   });
 
   it('validates its configuration and batches', async () => {

@@ -2,7 +2,7 @@
 // with injected delays, resets, stalls and 5xx bursts. The served policy is a tiny deterministic
 // PolicyBackend<number> defined here, so every result can be checked against a direct call.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCodes, PavError } from '../../src/errors.ts';
+import { ConfigError, ErrorCodes, PavError } from '../../src/errors.ts';
 import { EndpointCallError } from '../../src/real/endpoints.ts';
 import { OpenAIPolicy } from '../../src/real/openai_policy.ts';
 import { createPolicyServer, encodeStepPrompt, parseStepPrompt, type FaultOptions, type PolicyServer } from '../../src/real/policy_server.ts';
@@ -150,6 +150,30 @@ describe('policy server protocol', () => {
     expect(((await r.json()) as { error: { param: string } }).error.param).toBe('prompt');
     expect((await fetch(`${s.url}/nothing`)).status).toBe(404);
     expect((await fetch(`${s.url}/completions`)).status).toBe(405);
+  });
+
+  it('validates its options, naming the option', async () => {
+    const make = (extra: Record<string, unknown>) =>
+      createPolicyServer({ policy: new TinyPolicy(), renderStep: String, parseStep, parsePrompt: (p) => parseStepPrompt(p, parseStep), ...extra });
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ faults: { seed: 1, errorStatus: 99 } }, /^faults\.errorStatus must be an integer in \[400, 599\], got 99/],
+      [{ faults: { seed: 1, errorStatus: 200 } }, /^faults\.errorStatus must be/],
+      [{ faults: { seed: 1, errorStatus: 503.5 } }, /^faults\.errorStatus must be/],
+      [{ faults: { seed: 1, delayMs: Infinity } }, /^faults\.delayMs must be a finite number in \[0, 2147483647\], got Infinity/],
+      [{ faults: { seed: 1, delayMs: -5 } }, /^faults\.delayMs must be/],
+      [{ faults: { seed: 1, errorBurst: 0 } }, /^faults\.errorBurst must be an integer >= 1/],
+      [{ faults: { seed: 1, resetRate: '0.5' } }, /^faults\.resetRate must be a finite number in \[0, 1\], got "0\.5"/],
+      [{ faults: { seed: 1.5 } }, /^faults\.seed must be an integer/],
+      [{ maxN: 0 }, /^maxN must be an integer >= 1, got 0/],
+      [{ maxBodyBytes: NaN }, /^maxBodyBytes must be/],
+      [{ port: 70000 }, /^port must be an integer in \[0, 65535\]/],
+      [{ delimiter: '' }, /^delimiter must be a non-empty string/],
+    ];
+    for (const [extra, msg] of cases) {
+      const err = await make(extra).then((s) => (servers.push(s), undefined), (e) => e);
+      expect(err, JSON.stringify(extra)).toBeInstanceOf(ConfigError);
+      expect(err.message).toMatch(msg);
+    }
   });
 
   it('binds loopback only', async () => {
