@@ -191,7 +191,7 @@ function accuracySection(s: RunSummary): string {
     }
     if (p.failed > 0) {
       f += `<sup title="${p.failed} failed">‡</sup>`;
-      notes.add('‡ some problems failed at this budget; they count as incorrect.');
+      notes.add('‡ some problems failed at this budget (backend errors); they count as incorrect, and compute per problem is over the rest.');
     }
     return f;
   };

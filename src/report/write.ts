@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { readResults, type ResultRow } from '../run/results_store.ts';
 import { summarize, type RunSummary } from '../run/summary.ts';
 import { buildReportHtml, type ReportManifest, type ReportOptions } from './html.ts';
+import type { ModelSizes } from '../search/compute.ts';
 
 export interface ReportFiles {
   summaryPath: string;
@@ -36,10 +37,9 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   if (rows.length === 0) throw new ConfigError(`${resultsPath} holds no result rows yet; nothing to report`);
   const manifest = readManifest(join(dir, 'manifest.json'));
   const sizes = isObj(manifest.config) && isObj(manifest.config.modelSizes) ? manifest.config.modelSizes : isObj(manifest.modelSizes) ? manifest.modelSizes : {};
-  const summary = summarize(rows, {
-    policyParams: typeof sizes.policyParams === 'number' ? sizes.policyParams : undefined,
-    verifierParams: typeof sizes.verifierParams === 'number' ? sizes.verifierParams : undefined,
-  });
+  // Every size the run priced its FLOPs with (a separate prover's too), so the report's FLOPs are the run's.
+  const size = (k: keyof ModelSizes) => (typeof sizes[k] === 'number' ? (sizes[k] as number) : undefined);
+  const summary = summarize(rows, { policyParams: size('policyParams'), verifierParams: size('verifierParams'), proverParams: size('proverParams') });
   return writeReportFrom(summary, rows, manifest, dir, opts);
 }
 

@@ -8,10 +8,11 @@ export interface Point {
   budget: number;
   problems: number;
   failed: number;
+  /** Fraction of problems solved; a failed problem counts as not solved. */
   accuracy: number;
-  /** Best-of-N family: fraction of problems where any sample was correct. */
+  /** Best-of-N family: fraction of problems where any sample was correct (failed ones count as not). */
   passAtN?: number;
-  /** Means per problem. */
+  /** Means per problem, over the problems that did not fail (a failed row records no compute). */
   policyTokens: number;
   verifierTokens: number;
   /** Tokens read by a separate prover verifier (0 without one). */
@@ -133,14 +134,16 @@ const COMPARISONS: [string, string][] = [
 
 /** a minus b in accuracy at each budget both ran, paired by problem; se is the paired standard error. */
 function compare(rows: readonly ResultRow[], a: string, b: string): Comparison | null {
+  // Only problems both methods answered: a failed row (a backend error) says nothing about the
+  // method, and counting it as wrong made one method's failures read as the other being ahead.
   const byKey = new Map<string, boolean>();
-  for (const r of rows) byKey.set(`${methodOf(r)}@${r.budget}#${r.problem}`, r.correct === true);
+  for (const r of rows) if (r.status !== 'failed') byKey.set(`${methodOf(r)}@${r.budget}#${r.problem}`, r.correct === true);
   const budgets = [...new Set(rows.filter((r) => methodOf(r) === a).map((r) => Number(r.budget)))].sort((x, y) => x - y);
   const points: Comparison['points'] = [];
   for (const budget of budgets) {
     const d: number[] = [];
     for (const r of rows) {
-      if (methodOf(r) !== a || Number(r.budget) !== budget) continue;
+      if (methodOf(r) !== a || Number(r.budget) !== budget || r.status === 'failed') continue;
       const other = byKey.get(`${b}@${budget}#${r.problem}`);
       if (other !== undefined) d.push((r.correct === true ? 1 : 0) - (other ? 1 : 0));
     }
@@ -174,27 +177,32 @@ function rank(order: string[], m: string): number {
 
 function point(budget: number, rows: ResultRow[], sizes: ModelSizes): Point {
   const n = rows.length;
-  const sum = (f: (r: ResultRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  const sum = (f: (r: ResultRow) => number, of: readonly ResultRow[] = rows) => of.reduce((a, r) => a + f(r), 0);
   const compute = (r: ResultRow) => r.compute as ComputeCounters;
   const phases = Object.fromEntries(PHASES.map((k) => [k, sum((r) => (r.phases as PhaseTimes)[k])])) as PhaseTimes;
-  const withPass = rows.filter((r) => typeof r.passAtN === 'boolean');
-  const policyTokens = sum((r) => compute(r).policyTokens) / n;
-  const verifierTokens = sum((r) => compute(r).verifierTokens) / n;
+  // A failed row counts as not solved (accuracy and Pass@N are over every problem) but records no
+  // compute: its zeros would pull the per-problem means, the reference and every ratio down, so
+  // compute is the mean over the problems that finished.
+  const finished = rows.filter((r) => r.status !== 'failed');
+  const m = Math.max(1, finished.length);
+  const policyTokens = sum((r) => compute(r).policyTokens, finished) / m;
+  const verifierTokens = sum((r) => compute(r).verifierTokens, finished) / m;
   // Rows written before provers were counted apart have no proverTokens.
-  const proverTokens = sum((r) => compute(r).proverTokens ?? 0) / n;
+  const proverTokens = sum((r) => compute(r).proverTokens ?? 0, finished) / m;
   const p: Point = {
     budget,
     problems: n,
-    failed: rows.filter((r) => r.status === 'failed').length,
+    failed: n - finished.length,
     accuracy: sum((r) => (r.correct ? 1 : 0)) / n,
     policyTokens,
     verifierTokens,
     proverTokens,
     totalTokens: policyTokens + verifierTokens + proverTokens,
-    policySamples: sum((r) => compute(r).policySamples) / n,
+    policySamples: sum((r) => compute(r).policySamples, finished) / m,
     phases,
   };
-  if (withPass.length > 0) p.passAtN = withPass.filter((r) => r.passAtN).length / withPass.length;
+  // Best-of-N family rows carry passAtN; failed ones do not, and count as not passed like accuracy.
+  if (rows.some((r) => typeof r.passAtN === 'boolean')) p.passAtN = rows.filter((r) => r.passAtN === true).length / n;
   const flops = estimateFlops({ ...zeroCounters(), policyTokens, verifierTokens, proverTokens }, sizes);
   if (flops !== undefined) p.flops = flops;
   return p;

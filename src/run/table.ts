@@ -8,6 +8,8 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
+/** Marks a cell where some problems failed, as the HTML report does. */
+const FAILED_MARK = '‡';
 const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
@@ -17,7 +19,13 @@ export function formatSummary(s: RunSummary): string {
   const acc = formatTable(
     ['accuracy', ...budgets.map((b) => `N=${b}`)],
     [
-      ...s.methods.map((m) => [m.label, ...budgets.map((b) => pct(m.points.find((p) => p.budget === b)?.accuracy))]),
+      ...s.methods.map((m) => [
+        m.label,
+        ...budgets.map((b) => {
+          const p = m.points.find((q) => q.budget === b);
+          return p ? pct(p.accuracy) + (p.failed > 0 ? FAILED_MARK : '') : '';
+        }),
+      ]),
       ...s.methods
         .filter((m) => m.points.some((p) => p.passAtN !== undefined))
         .slice(0, 1)
@@ -32,6 +40,8 @@ export function formatSummary(s: RunSummary): string {
     })]),
   );
   const lines = [acc, '', tok, ''];
+  const failed = s.methods.reduce((n, m) => n + m.points.reduce((k, p) => k + p.failed, 0), 0);
+  if (failed > 0) lines.push(`${FAILED_MARK} ${failed} results failed (backend errors): they count as incorrect; compute / problem is over the rest`, '');
   if (s.reference) {
     lines.push(
       `reference: ${s.reference.method} at N=${s.reference.budget}: accuracy ${pct(s.reference.accuracy)}, ` +

@@ -52,6 +52,19 @@ function assertSelfContained(html: string): void {
   expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'/);
 }
 
+describe('report prices FLOPs as the run did', () => {
+  it('a separate prover keeps its own size (it was priced at the verifier size)', async () => {
+    const dir = tmp();
+    const rows = syntheticRows({ problems: 10 }).map((r) => ({ ...r, compute: { ...(r.compute as object), proverTokens: 7 } }));
+    const sizes = { policyParams: 1e9, verifierParams: 1e8, proverParams: 5e8 };
+    writeRun(dir, rows, syntheticManifest(sizes, 10));
+    const { summary } = await writeReport(dir);
+    expect(summary).toEqual(JSON.parse(JSON.stringify(summarize(rows, sizes))));
+    const p = summary.methods[0].points[0];
+    expect(p.flops).toBeCloseTo(2 * (1e9 * p.policyTokens + 1e8 * p.verifierTokens + 5e8 * 7));
+  });
+});
+
 describe('report from synthetic rows (strong PAV)', () => {
   const dir = tmp();
   const rows = syntheticRows({ problems: 40, failures: 2 });
@@ -85,8 +98,10 @@ describe('report from synthetic rows (strong PAV)', () => {
 
   it('the accuracy and policy-token tables hold the numbers of formatSummary', () => {
     const [acc, tok] = textTables(formatSummary(summary));
-    const accHtml = tableCells(html, 'table-accuracy').map((r) => r.map((c) => c.replace(/[†‡]/g, '')));
-    expect(accHtml).toEqual(acc);
+    // Both mark cells with failed problems (‡), the HTML as a superscript with a title.
+    const unmarked = (t: string[][]) => t.map((r) => r.map((c) => c.replace(/[†‡]/g, '')));
+    expect(unmarked(tableCells(html, 'table-accuracy'))).toEqual(unmarked(acc));
+    expect(acc.flat().filter((c) => c.endsWith('‡')).length).toBeGreaterThan(0);
     expect(tableCells(html, 'table-policy-tokens')).toEqual(tok);
   });
 

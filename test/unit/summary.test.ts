@@ -73,6 +73,28 @@ describe('summarize', () => {
     expect(formatSummary(s)).toContain('N=8: 20.0 ± 13.3');
   });
 
+  it('failed rows count as not solved but add no compute, and leave the paired comparison', () => {
+    // PRM fails on problems 0-2 (a backend error: zero compute, not correct); PAV solves 0-5, PRM 0-3.
+    const failed = (r: ResultRow, i: number): ResultRow =>
+      i < 3
+        ? { ...r, passAtN: undefined, status: 'failed', correct: false, compute: { policySamples: 0, policyTokens: 0, policyCalls: 0, verifierCalls: 0, verifierTokens: 0 } }
+        : r;
+    const bon = rows('best-of-n', 'orm', 8, 10, 4, 80, 6).map(failed);
+    const t = summarize([...rows('beam', 'pav', 8, 10, 6, 200), ...rows('beam', 'prm', 8, 10, 4, 200).map(failed), ...bon]);
+    const prm = t.methods.find((m) => m.method === 'beam/prm')!.points[0];
+    expect([prm.problems, prm.failed, prm.accuracy, prm.policyTokens, prm.totalTokens]).toEqual([10, 3, 0.1, 200, 600]);
+    const orm = t.methods.find((m) => m.method === 'best-of-n/orm')!.points[0];
+    // Pass@N like accuracy: over all 10 problems, the failed ones not passed.
+    expect([orm.accuracy, orm.passAtN, orm.policyTokens]).toEqual([0.1, 0.3, 80]);
+    // Paired over the 7 problems both answered: PAV 3..5 right against PRM 3 right.
+    const c = t.comparisons.find((x) => x.a === 'beam/pav' && x.b === 'beam/prm')!;
+    expect(c.points[0].problems).toBe(7);
+    expect(c.points[0].diff).toBeCloseTo(2 / 7);
+    const text = formatSummary(t);
+    expect(text).toMatch(/beam \(PRM\) +10\.0%‡/);
+    expect(text).toContain('‡ 6 results failed (backend errors): they count as incorrect; compute / problem is over the rest');
+  });
+
   it('has no reference or ratios without ORM rows', () => {
     const t = summarize(rows('beam', 'pav', 8, 4, 2, 100));
     expect(t.reference).toBeNull();
