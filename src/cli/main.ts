@@ -22,7 +22,8 @@ import { RL_DEMO_DEFAULTS, RL_DEMO_PAPER_SCALE, runRlDemo, type RlDemoOptions } 
 import { formatRlTables, writeRlReport } from '../rl/report.ts';
 import { fitToyPrm, writeToyPrm } from '../toy/fit.ts';
 import { LearnedVerifier, evaluateAgainstOracle, formatOracleErrorReport } from '../toy/learned.ts';
-import { readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const defaults = parseRunConfig({});
@@ -31,9 +32,11 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-const int = (name: string) => (v: string) => {
+const int = (name: string, min?: number) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+  // A range checked here names the flag (the library's check names its own option) and fails before any output.
+  if (min !== undefined && n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
   return n;
 };
 const float = (name: string) => (v: string) => {
@@ -49,6 +52,28 @@ const intList = (name: string) => (v: string) =>
   });
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const d = (v: unknown) => ` (default: ${Array.isArray(v) ? v.join(',') : String(v)})`;
+
+/** Create the output folder (mkdir -p, as `run` does) before the work, so a bad --out fails at once, not after it. */
+function prepareOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(`--out: cannot write to ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Check before the work that an output file can be written where it goes (its folder must exist). */
+function checkOutFile(path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+    if (existsSync(path) && statSync(path).isDirectory()) throw new Error(`${path} is a folder`);
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(`--out: cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 /** Options shared by every command that runs searches on the embedded benchmark. */
 function withRunOptions(cmd: Command): Command {
@@ -202,7 +227,7 @@ export function buildProgram(): Command {
     .option('--algorithm <a>', `${ALGORITHMS.join(' | ')} (default: beam)`)
     .option('--score <s>', 'prm | pav (default: pav)')
     .option('--budget <N>', 'samples / beam width (default: 16)', int('--budget'))
-    .option('--deadline-ms <ms>', 'return the best answer so far after this long', int('--deadline-ms'))
+    .option('--deadline-ms <ms>', 'return the best answer so far after this long', int('--deadline-ms', 0))
     .action(async (flags: RunFlags & { problem?: number; algorithm?: string; score?: string; budget?: number; deadlineMs?: number }) => {
       const config = resolveRunConfig(flags);
       const search = parseSearchConfig({
@@ -261,12 +286,13 @@ export function buildProgram(): Command {
     .option('--problems <n>', 'problems of the suite' + d(defaults.benchmark.problems), int('--problems'))
     .option('--suite-seed <n>', 'seed of the suite' + d(defaults.benchmark.seed), int('--suite-seed'))
     .option('--gamma <x>', 'rollout policy mu_gamma' + d(defaults.policy.gamma), float('--gamma'))
-    .option('--n-cov <n>', 'seed rollouts per problem (coverage) (default: 8)', int('--n-cov'))
-    .option('--n-mc <n>', 'Monte-Carlo rollouts per prefix (default: 16)', int('--n-mc'))
+    .option('--n-cov <n>', 'seed rollouts per problem (coverage) (default: 8)', int('--n-cov', 1))
+    .option('--n-mc <n>', 'Monte-Carlo rollouts per prefix (default: 16)', int('--n-mc', 1))
     .option('--first-pit', 'also sample densely before the first pit of high-value paths (paper App. D)')
     .option('--seed <n>', 'collection seed (default: 0)', int('--seed'))
     .option('--threads <n>', 'native sampling threads (default: 1)', int('--threads'))
     .action(async (f: { out: string; problems?: number; suiteSeed?: number; gamma?: number; nCov?: number; nMc?: number; firstPit?: boolean; seed?: number; threads?: number }) => {
+      checkOutFile(f.out);
       const table = new ProblemTable(generateSuite({ size: f.problems ?? defaults.benchmark.problems, seed: f.suiteSeed ?? defaults.benchmark.seed }));
       const t0 = performance.now();
       const s = await collectPavData({
@@ -295,6 +321,7 @@ export function buildProgram(): Command {
     .option('--problems <n>', 'problems of the evaluation suite' + d(defaults.benchmark.problems), int('--problems'))
     .option('--suite-seed <n>', 'seed of the evaluation suite' + d(defaults.benchmark.seed), int('--suite-seed'))
     .action(async (f: { data: string; out: string; hidden?: number; epochs?: number; seed?: number; balance: boolean; recalibrate: boolean; problems?: number; suiteSeed?: number }) => {
+      checkOutFile(f.out);
       const rows = await readPavData(f.data);
       const fit = fitToyPrm(rows, {
         hidden: f.hidden ?? 64,
@@ -340,9 +367,10 @@ export function buildProgram(): Command {
     .action(async (f: RlDemoOptions & { paperScale?: boolean; out?: string }) => {
       const { paperScale, out, ...rest } = f;
       const options: RlDemoOptions = { ...(paperScale ? RL_DEMO_PAPER_SCALE : {}), ...rest };
+      const dir = out ?? 'results/rl';
+      prepareOutDir(dir);
       const results = await runRlDemo(options, { log: (line: string) => process.stderr.write(line + '\n') });
       console.log(formatRlTables(results));
-      const dir = out ?? 'results/rl';
       await writeRlReport(results, dir);
       console.log(`\nrl-report.html and rl-results.json in ${dir}`);
     });

@@ -4,7 +4,9 @@
 // loses at most that interval's rows; an fsync per row cost a third of a toy grid's wall time.
 // Resuming reads the rows back, drops a torn last line, and tells the runner which rows are done.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { PavError, ErrorCodes } from '../errors.ts';
+import { PavError, PavTypeError, ErrorCodes } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
+import { PHASES } from '../search/compute.ts';
 
 export interface ResultRow {
   /** Identity of the configuration (algorithm, score, budget, ...) the row belongs to. */
@@ -58,17 +60,7 @@ export class ResultsStore {
     const end = text.lastIndexOf('\n') + 1;
     this.size = Buffer.byteLength(text.slice(0, end));
     ftruncateSync(this.fd, this.size);
-    const lines = text.slice(0, end).split('\n');
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let row: ResultRow;
-      try {
-        row = JSON.parse(line) as ResultRow;
-      } catch {
-        throw new PavError(`${this.path}:${i + 1} is not valid JSON; the results file is damaged`, ErrorCodes.CONFIG);
-      }
-      this.done.add(rowKey(row.configKey, row.problem));
-    });
+    for (const row of parseRows(this.path, text)) this.done.add(rowKey(row.configKey, row.problem));
   }
 
   has(configKey: string, problem: number): boolean {
@@ -116,11 +108,52 @@ function rowKey(configKey: string, problem: number): string {
 
 /** Read rows of a finished or partial results file (for `report`). */
 export function readResults(path: string): ResultRow[] {
-  const text = readFileSync(path, 'utf8');
-  const end = text.lastIndexOf('\n') + 1;
-  return text
-    .slice(0, end)
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as ResultRow);
+  return parseRows(path, readFileSync(path, 'utf8'));
+}
+
+/**
+ * The complete lines of a results file as checked rows, the first of each (configKey, problem) only,
+ * as append keeps them. A last line without its newline is a write cut by a kill: left out, not an error.
+ */
+function parseRows(path: string, text: string): ResultRow[] {
+  const rows: ResultRow[] = [];
+  const seen = new Set<string>();
+  const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      throw new PavError(`${path}:${i + 1} is not valid JSON; the results file is damaged`, ErrorCodes.CONFIG);
+    }
+    checkRow(row, `${path}:${i + 1}`);
+    const key = rowKey(row.configKey, row.problem);
+    if (seen.has(key)) return;
+    seen.add(key);
+    rows.push(row);
+  });
+  return rows;
+}
+
+/** The fields the summary and report read (the shape grid.ts toRow writes): a wrong type there is a wrong table. */
+function checkRow(v: unknown, where: string): asserts v is ResultRow {
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const need = (ok: boolean, field: string, what: string, got: unknown) => {
+    if (!ok) throw new PavTypeError(`${where}: ${field} must be ${what}, got ${(JSON.stringify(got) ?? 'nothing').slice(0, 60)}; the results file is damaged`);
+  };
+  need(isObject(v), 'a row', 'a JSON object', v);
+  const r = v as Record<string, unknown>;
+  for (const f of ['configKey', 'algorithm', 'score', 'status']) need(typeof r[f] === 'string', f, 'a string', r[f]);
+  requireInteger(`${where}: problem`, r.problem, 0);
+  requireInteger(`${where}: budget`, r.budget, 1);
+  need(typeof r.correct === 'boolean', 'correct', 'true or false', r.correct);
+  need(r.passAtN === undefined || typeof r.passAtN === 'boolean', 'passAtN', 'true or false', r.passAtN);
+  need(isObject(r.compute), 'compute', 'an object', r.compute);
+  const compute = r.compute as Record<string, unknown>;
+  for (const f of ['policyTokens', 'verifierTokens', 'policySamples']) requireFinite(`${where}: compute.${f}`, compute[f]);
+  // Rows written before provers were counted apart have no proverTokens.
+  if (compute.proverTokens !== undefined) requireFinite(`${where}: compute.proverTokens`, compute.proverTokens);
+  need(isObject(r.phases), 'phases', 'an object', r.phases);
+  for (const k of PHASES) requireFinite(`${where}: phases.${k}`, (r.phases as Record<string, unknown>)[k]);
 }

@@ -2,7 +2,8 @@
 // the advantage weight alpha, at a few budgets, against PRM (alpha = 0). The provers are Best-of-K of
 // the verifier (rows K) or, with a `prover` section, a separate prover verifier of each policy
 // mu_gamma (rows gamma). It reports which setting wins on the embedded benchmark, whatever that is.
-import { ConfigError } from '../errors.ts';
+import { ConfigError, PavRangeError } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
 import { runSearchBatch } from '../search/engine.ts';
 import type { RunConfig } from './run_config.ts';
 import { createToyBackends, createToyProver } from './toy_backends.ts';
@@ -33,6 +34,8 @@ export interface StudyResult {
   /** 'K' (Best-of-K of the verifier) or 'gamma' (a separate prover verifier of mu_gamma). */
   rowKind: 'K' | 'gamma';
   rows: number[];
+  /** The alpha columns run: the study's, with 0 (PRM) first where it was not among them. */
+  alphas: number[];
   cells: StudyCell[];
   /** Best (row, alpha) per budget by accuracy; ties go to the smaller alpha, then the smaller row. */
   best: {
@@ -56,6 +59,21 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
   const separate = config.prover;
   if (study.proverGammas && !separate) throw new ConfigError('--prover-gammas sweeps a separate prover: give --prover oracle|noisy (or a prover section)');
   if (study.proverGammas && separate?.kind === 'learned') throw new ConfigError('--prover-gammas needs an oracle or noisy prover: a learned prover has the gamma it was fitted on');
+  // Checked before any search runs: an empty or bad grid would otherwise fail (or print NaN) after all the work.
+  const nonEmpty = <T>(name: string, flag: string, v: readonly T[] | undefined, check: (name: string, x: T) => unknown) => {
+    if (!Array.isArray(v) || v.length === 0) throw new PavRangeError(`${name} (${flag}) must list at least one value`);
+    v.forEach((x, i) => check(`${name}[${i}] (${flag})`, x));
+  };
+  if (!separate) nonEmpty('ks', '--ks', study.ks, (n, k) => requireInteger(n, k, 1));
+  if (study.proverGammas)
+    nonEmpty('proverGammas', '--prover-gammas', study.proverGammas, (n, g) => {
+      if (!(requireFinite(n, g) > 0)) throw new PavRangeError(`${n} must be > 0, got ${g}`);
+    });
+  nonEmpty('alphas', '--alphas', study.alphas, requireFinite);
+  nonEmpty('budgets', '--study-budgets', study.budgets, (n, b) => requireInteger(n, b, 1));
+  // The study's verdict is each budget's best setting against PRM, paired by problem, so the PRM
+  // column (alpha = 0) is always run, asked for or not.
+  const alphas = study.alphas.includes(0) ? study.alphas : [0, ...study.alphas];
   // A learned prover's policy is the one its training data came from (in the model's metadata).
   const learnedGamma =
     separate?.kind === 'learned' && separate.model ? (await import('../toy/learned.ts')).readToyPrmMetadata(separate.model).prover.gamma : undefined;
@@ -71,7 +89,7 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
       const prover = separate ? await createToyProver(base.table, { ...separate, gamma: learnedGamma ?? row }, config.verifier.workers) : undefined;
       try {
         for (const budget of study.budgets)
-          for (const alpha of study.alphas) {
+          for (const alpha of alphas) {
             // alpha = 0 is PRM whatever the prover is: run it once per budget.
             const prm = alpha === 0 ? cells.find((c) => c.budget === budget && c.alpha === 0) : undefined;
             if (prm) {
@@ -105,11 +123,11 @@ export async function runStudy(config: RunConfig, study: StudyOptions, onCell?: 
   const best = study.budgets.map((budget) => {
     const at = cells.filter((c) => c.budget === budget);
     const top = [...at].sort((a, b) => b.accuracy - a.accuracy || a.alpha - b.alpha || a.prover - b.prover)[0];
-    const prm = at.find((c) => c.alpha === 0);
-    const paired = prm ? meanAndSe(Array.from(top.correct, (x, i) => x - prm.correct[i])) : { diff: Number.NaN, se: Number.NaN };
-    return { budget, prover: top.prover, alpha: top.alpha, accuracy: top.accuracy, prmAccuracy: prm ? prm.accuracy : Number.NaN, ...paired };
+    const prm = at.find((c) => c.alpha === 0)!;
+    const paired = meanAndSe(Array.from(top.correct, (x, i) => x - prm.correct[i]));
+    return { budget, prover: top.prover, alpha: top.alpha, accuracy: top.accuracy, prmAccuracy: prm.accuracy, ...paired };
   });
-  return { rowKind: separate ? 'gamma' : 'K', rows, cells, best, problems, ...(separate ? { proverKind: separate.kind } : {}) };
+  return { rowKind: separate ? 'gamma' : 'K', rows, alphas, cells, best, problems, ...(separate ? { proverKind: separate.kind } : {}) };
 }
 
 export function formatStudy(r: StudyResult, study: StudyOptions): string {
@@ -120,8 +138,8 @@ export function formatStudy(r: StudyResult, study: StudyOptions): string {
     parts.push(
       `beam (PAV) accuracy at N=${budget}, rows ${rowName}, columns alpha (alpha = 0 is PRM):\n` +
         formatTable(
-          [`${r.rowKind} \\ alpha`, ...study.alphas.map(String)],
-          r.rows.map((row) => [String(row), ...study.alphas.map((a) => pct(r.cells.find((c) => c.budget === budget && c.prover === row && c.alpha === a)!.accuracy))]),
+          [`${r.rowKind} \\ alpha`, ...r.alphas.map(String)],
+          r.rows.map((row) => [String(row), ...r.alphas.map((a) => pct(r.cells.find((c) => c.budget === budget && c.prover === row && c.alpha === a)!.accuracy))]),
         ),
     );
   }
@@ -132,7 +150,7 @@ export function formatStudy(r: StudyResult, study: StudyOptions): string {
           ? `N=${b.budget}: no PAV setting beats PRM (${pct(b.prmAccuracy)}) on ${r.problems} problems`
           : `N=${b.budget}: best ${r.rowKind}=${b.prover}, alpha=${b.alpha}: ${pct(b.accuracy)} vs PRM ${pct(b.prmAccuracy)}, ` +
             `${b.diff >= 0 ? '+' : ''}${(100 * b.diff).toFixed(1)} ± ${(100 * b.se).toFixed(1)} points paired by problem (${r.problems} problems; ` +
-            `the best of ${r.rows.length * (study.alphas.length - (study.alphas.includes(0) ? 1 : 0))} PAV settings, so read it as an upper estimate)`,
+            `the best of ${r.rows.length * (r.alphas.length - (r.alphas.includes(0) ? 1 : 0))} PAV settings, so read it as an upper estimate)`,
       )
       .join('\n'),
   );

@@ -11,8 +11,9 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { PavRangeError } from '../errors.ts';
-import { requireInteger } from '../ops/common.ts';
+import { finished } from 'node:stream/promises';
+import { ConfigError, PavRangeError, PavTypeError } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
 import { startValues, valuePrefixes } from './oracle.ts';
 import { rolloutArrays, sampleRolloutsAsync } from './sampler.ts';
 import { generateSuite, ProblemTable } from './task.ts';
@@ -107,57 +108,65 @@ export async function collectPavData(o: CollectOptions): Promise<CollectSummary>
   problems.forEach((p, i) => requireInteger(`problems[${i}]`, p, 0, table.size - 1));
   const pit = o.firstPit ? { branches: nCov, ...(typeof o.firstPit === 'object' ? o.firstPit : {}) } : undefined;
 
-  // 1. Seed rollouts from the bare problems.
-  const seeds = rolloutArrays(await sampleRolloutsAsync(table, problems, problems.map(() => []), { gamma, n: nCov, seed, threads }));
-  const seedProblem = (r: number) => problems[Math.floor(r / nCov)];
-
-  // 2. Every prefix of every seed, deduplicated per problem.
-  const items: Item[] = [];
-  const seen = new Set<string>();
-  const add = (problem: number, prefix: number[], source: Item['source']) => {
-    const key = `${problem}:${prefix.join(',')}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    items.push({ problem, prefix, source });
-  };
-  seeds.forEach((s, r) => {
-    for (let h = 0; h <= s.length; h++) add(seedProblem(r), s.slice(0, h), 'seed');
-  });
-
-  // 3. First-pit seeding.
-  let pitPaths = 0, pitRollouts = 0;
-  if (pit) {
-    const pathProblems: number[] = [], pathPrefixes: number[][] = [], from: number[] = [];
-    seeds.forEach((s, r) => {
-      from.push(pathPrefixes.length);
-      for (let h = 0; h <= s.length; h++) {
-        pathProblems.push(seedProblem(r));
-        pathPrefixes.push(s.slice(0, h));
-      }
-    });
-    const values = valuePrefixes(table, pathProblems, pathPrefixes, { gamma, threads });
-    const start = startValues(table, { gamma });
-    const pitStates: { problem: number; prefix: number[] }[] = [];
-    seeds.forEach((s, r) => {
-      const h = findPrePit(values, from[r], s.length, start[seedProblem(r)]);
-      if (h >= 0) pitStates.push({ problem: seedProblem(r), prefix: s.slice(0, h) });
-    });
-    pitPaths = pitStates.length;
-    if (pitStates.length) {
-      const branches = rolloutArrays(await sampleRolloutsAsync(table, pitStates.map((p) => p.problem), pitStates.map((p) => p.prefix), { gamma, n: pit.branches, seed: seed + 2, threads }));
-      pitRollouts = branches.length;
-      branches.forEach((cont, k) => {
-        const st = pitStates[Math.floor(k / pit.branches)];
-        for (let h = 0; h <= cont.length; h++) add(st.problem, [...st.prefix, ...cont.slice(0, h)], 'pit');
-      });
-    }
-  }
-
-  // 4. Label with n_mc partial rollouts each and stream rows out.
+  // Open the output before any sampling, so a bad path fails at once instead of after all the work.
   const out = createWriteStream(o.out, { encoding: 'utf8' });
-  const closed = once(out, 'close');
-  let qSum = 0, high = 0, zero = 0, seedRows = 0;
   try {
+    await once(out, 'open');
+  } catch (err) {
+    throw new ConfigError(`out: cannot write ${o.out}: ${(err as Error).message}`, { cause: err });
+  }
+  // Observed from here on: a write error must reject this call, not surface as an unhandled rejection.
+  const finishedWriting = finished(out);
+  finishedWriting.catch(() => {});
+  try {
+    // 1. Seed rollouts from the bare problems.
+    const seeds = rolloutArrays(await sampleRolloutsAsync(table, problems, problems.map(() => []), { gamma, n: nCov, seed, threads }));
+    const seedProblem = (r: number) => problems[Math.floor(r / nCov)];
+
+    // 2. Every prefix of every seed, deduplicated per problem.
+    const items: Item[] = [];
+    const seen = new Set<string>();
+    const add = (problem: number, prefix: number[], source: Item['source']) => {
+      const key = `${problem}:${prefix.join(',')}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      items.push({ problem, prefix, source });
+    };
+    seeds.forEach((s, r) => {
+      for (let h = 0; h <= s.length; h++) add(seedProblem(r), s.slice(0, h), 'seed');
+    });
+
+    // 3. First-pit seeding.
+    let pitPaths = 0, pitRollouts = 0;
+    if (pit) {
+      const pathProblems: number[] = [], pathPrefixes: number[][] = [], from: number[] = [];
+      seeds.forEach((s, r) => {
+        from.push(pathPrefixes.length);
+        for (let h = 0; h <= s.length; h++) {
+          pathProblems.push(seedProblem(r));
+          pathPrefixes.push(s.slice(0, h));
+        }
+      });
+      const values = valuePrefixes(table, pathProblems, pathPrefixes, { gamma, threads });
+      const start = startValues(table, { gamma });
+      const pitStates: { problem: number; prefix: number[] }[] = [];
+      seeds.forEach((s, r) => {
+        const h = findPrePit(values, from[r], s.length, start[seedProblem(r)]);
+        if (h >= 0) pitStates.push({ problem: seedProblem(r), prefix: s.slice(0, h) });
+      });
+      pitPaths = pitStates.length;
+      if (pitStates.length) {
+        const branches = rolloutArrays(await sampleRolloutsAsync(table, pitStates.map((p) => p.problem), pitStates.map((p) => p.prefix), { gamma, n: pit.branches, seed: seed + 2, threads }));
+        pitRollouts = branches.length;
+        branches.forEach((cont, k) => {
+          const st = pitStates[Math.floor(k / pit.branches)];
+          for (let h = 0; h <= cont.length; h++) add(st.problem, [...st.prefix, ...cont.slice(0, h)], 'pit');
+        });
+      }
+    }
+
+    // 4. Label with n_mc partial rollouts each and stream rows out.
+    let qSum = 0, high = 0, zero = 0, seedRows = 0;
     for (let c = 0; c < items.length; c += chunk) {
       const part = items.slice(c, c + chunk);
       // Streams continue the global item index, so labels do not depend on the chunk size.
@@ -181,24 +190,24 @@ export async function collectPavData(o: CollectOptions): Promise<CollectSummary>
       });
       if (!out.write(buf)) await once(out, 'drain');
     }
+    return {
+      path: o.out,
+      problems: problems.length,
+      seedRollouts: seeds.length,
+      pitPaths,
+      pitRollouts,
+      mcRollouts: items.length * nMc,
+      rows: items.length,
+      seedRows,
+      pitRows: items.length - seedRows,
+      meanQHat: items.length ? qSum / items.length : 0,
+      highRows: high,
+      zeroRows: zero,
+    };
   } finally {
     out.end();
-    await closed;
+    await finishedWriting;
   }
-  return {
-    path: o.out,
-    problems: problems.length,
-    seedRollouts: seeds.length,
-    pitPaths,
-    pitRollouts,
-    mcRollouts: items.length * nMc,
-    rows: items.length,
-    seedRows,
-    pitRows: items.length - seedRows,
-    meanQHat: items.length ? qSum / items.length : 0,
-    highRows: high,
-    zeroRows: zero,
-  };
 }
 
 /** Read a JSONL file written by collectPavData. */
@@ -209,11 +218,37 @@ export async function readPavData(path: string): Promise<PavDataRow[]> {
   for await (const text of rl) {
     line++;
     if (!text.trim()) continue;
+    let row: unknown;
     try {
-      rows.push(JSON.parse(text) as PavDataRow);
+      row = JSON.parse(text);
     } catch (e) {
       throw new PavRangeError(`${path}:${line}: not a JSON row (${(e as Error).message})`);
     }
+    checkPavRow(row, `${path}:${line}`);
+    rows.push(row);
   }
   return rows;
+}
+
+/** The fields a trainer reads; a row missing one would fail deep in the fit with no line to point at. */
+function checkPavRow(v: unknown, where: string): asserts v is PavDataRow {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new PavTypeError(`${where}: a row must be a JSON object`);
+  const r = v as Record<string, unknown>;
+  requireInteger(`${where}: problem`, r.problem, 0);
+  const maxLen = requireInteger(`${where}: max_len`, r.max_len, 1);
+  const vocab = requireInteger(`${where}: vocab`, r.vocab, 1);
+  const tokens = (field: string) => {
+    const a = r[field];
+    if (!Array.isArray(a)) throw new PavTypeError(`${where}: ${field} must be an array of tokens`);
+    a.forEach((x, i) => requireInteger(`${where}: ${field}[${i}]`, x, 0, vocab - 1));
+    return a;
+  };
+  tokens('target');
+  const prefix = tokens('prefix');
+  if (prefix.length > maxLen) throw new PavRangeError(`${where}: prefix has ${prefix.length} tokens, more than max_len ${maxLen}`);
+  const q = requireFinite(`${where}: q_hat`, r.q_hat);
+  if (q < 0 || q > 1) throw new PavRangeError(`${where}: q_hat must be in [0, 1], got ${q}`);
+  const prover = r.prover as { gamma?: unknown } | null | undefined;
+  if (typeof prover !== 'object' || prover === null) throw new PavTypeError(`${where}: prover must be an object {gamma}`);
+  if (!(requireFinite(`${where}: prover.gamma`, prover.gamma) > 0)) throw new PavRangeError(`${where}: prover.gamma must be > 0, got ${prover.gamma}`);
 }

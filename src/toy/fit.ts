@@ -13,6 +13,7 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { PavRangeError } from '../errors.ts';
+import { requireFinite, requireInteger } from '../ops/common.ts';
 import { buildToyPrmMlp, toyMlpActiveFeatures, type ToyMlpWeights } from '../onnx/models.ts';
 import type { PavDataRow } from './collect.ts';
 import { encodingFor, encodingLayout, encodeRowInto, TOY_PRM_METADATA_KEY, type ToyPrmEncoding, type ToyPrmMetadata } from './learned.ts';
@@ -80,8 +81,12 @@ export function fitToyPrm(rows: readonly PavDataRow[], options: FitOptions = {})
   if (!rows.length) throw new PavRangeError('no training rows');
   const gamma = rows[0].prover.gamma;
   if (rows.some((r) => r.prover.gamma !== gamma)) throw new PavRangeError('training rows mix provers (different gamma)');
-  const H = options.hidden ?? 64, epochs = options.epochs ?? 20, B = options.batchSize ?? 128;
-  const lr = options.lr ?? 3e-3, wd = options.weightDecay ?? 1e-6;
+  const H = requireInteger('hidden', options.hidden ?? 64, 1);
+  const epochs = requireInteger('epochs', options.epochs ?? 20, 1);
+  const B = requireInteger('batchSize', options.batchSize ?? 128, 1);
+  const lr = requireFinite('lr', options.lr ?? 3e-3), wd = requireFinite('weightDecay', options.weightDecay ?? 1e-6);
+  if (!(lr > 0)) throw new PavRangeError(`lr must be > 0, got ${lr}`);
+  if (!(wd >= 0)) throw new PavRangeError(`weightDecay must be >= 0, got ${wd}`);
   const balance = options.balance ?? true, recalibrate = options.recalibrate ?? true, useMatch = options.matchFeatures ?? true;
 
   // Encoding: the distinct problems of the data.

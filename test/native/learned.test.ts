@@ -1,10 +1,11 @@
 // The 'learned' toy verifier end to end: collect (prefix, Q_hat) data with the native sampler → fit
 // the PRM in TypeScript → write ONNX → serve through the worker pool → error against the exact oracle.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, PavRangeError, PavTypeError } from '../../src/errors.ts';
 import { toyMlpForward } from '../../src/onnx/models.ts';
 import { collectPavData, readPavData, type CollectSummary, type PavDataRow } from '../../src/toy/collect.ts';
 import { fitToyPrm, toyPrmModelBytes, writeToyPrm, type FitResult } from '../../src/toy/fit.ts';
@@ -75,9 +76,47 @@ describe('collectPavData', () => {
     expect(again.rows).toBe(summary.rows);
     expect(readFileSync(again.path, 'utf8')).toBe(readFileSync(summary.path, 'utf8'));
   });
+
+  it('a path it cannot write is a ConfigError, never an unhandled rejection', async () => {
+    // The output is opened before any sampling (the old code sampled first and then left the open's
+    // rejection unobserved: vitest fails a test on an unhandled rejection).
+    const opts = { table, gamma: GAMMA, nCov: 4, nMc: 8 };
+    await expect(collectPavData({ ...opts, out: join(dir, 'no', 'such', 'x.jsonl') })).rejects.toThrow(ConfigError);
+    await expect(collectPavData({ ...opts, out: dir })).rejects.toThrow(/out: cannot write .*EISDIR/);
+  });
+
+  it('readPavData names the file and line of a row a trainer cannot use', async () => {
+    const good = readFileSync(summary.path, 'utf8').split('\n')[0];
+    const bad = async (edit: (r: Record<string, unknown>) => unknown, want: RegExp, type: typeof PavTypeError | typeof PavRangeError = PavTypeError) => {
+      const path = join(dir, 'bad.jsonl');
+      writeFileSync(path, `${good}\n\n${JSON.stringify(edit(JSON.parse(good) as Record<string, unknown>))}\n`);
+      const err = await readPavData(path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(type);
+      expect((err as Error).message).toMatch(want);
+    };
+    await bad(() => ({}), /bad\.jsonl:3: problem must be a number, got undefined/);
+    await bad(() => [], /bad\.jsonl:3: a row must be a JSON object/);
+    await bad((r) => ({ ...r, prover: undefined }), /bad\.jsonl:3: prover must be an object/);
+    await bad((r) => ({ ...r, q_hat: '0.5' }), /bad\.jsonl:3: q_hat must be a number/);
+    await bad((r) => ({ ...r, q_hat: 2 }), /bad\.jsonl:3: q_hat must be in \[0, 1\]/, PavRangeError);
+    await bad((r) => ({ ...r, target: [1, 99] }), /bad\.jsonl:3: target\[1\] must be an integer in \[0, \d+\], got 99/, PavRangeError);
+    await bad((r) => ({ ...r, prefix: 'abc' }), /bad\.jsonl:3: prefix must be an array of tokens/);
+    await bad((r) => ({ ...r, prefix: Array(40).fill(0) }), /bad\.jsonl:3: prefix has 40 tokens, more than max_len/, PavRangeError);
+  });
 });
 
 describe('fitToyPrm → ONNX', () => {
+  it('refuses options that would train nothing or crash: epochs, hidden, batchSize >= 1, lr > 0', () => {
+    const few = rows.slice(0, 50);
+    expect(() => fitToyPrm(few, { epochs: 0 })).toThrow(/epochs must be an integer in \[1,/);
+    expect(() => fitToyPrm(few, { epochs: -3 })).toThrow(PavRangeError);
+    expect(() => fitToyPrm(few, { hidden: 0 })).toThrow(/hidden must be an integer in \[1,/);
+    expect(() => fitToyPrm(few, { hidden: -4 })).toThrow(/hidden must be an integer/);
+    expect(() => fitToyPrm(few, { batchSize: 0.5 })).toThrow(/batchSize must be an integer/);
+    expect(() => fitToyPrm(few, { lr: 0 })).toThrow(/lr must be > 0/);
+    expect(() => fitToyPrm(few, { lr: Number.NaN })).toThrow(/lr is NaN/);
+  });
+
   it('the ONNX model computes the fitted weights\' TypeScript forward pass (1e-5) and is deterministic', async () => {
     const s = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
     expect(s.inputNames).toEqual(['input_ids', 'attention_mask']);

@@ -67,6 +67,32 @@ describe('study', () => {
     ).toThrow(/top-level prover section is for the embedded benchmark; with backend kind openai put the prover verifier in backend.prover/);
   });
 
+  it('an empty or bad grid is refused with an error naming the flag', async () => {
+    const ok = { ks: [1], alphas: [0, 1], budgets: [2] };
+    await expect(runStudy(base, { ...ok, alphas: [] })).rejects.toThrow(/alphas \(--alphas\) must list at least one value/);
+    await expect(runStudy(base, { ...ok, ks: [] })).rejects.toThrow(/ks \(--ks\) must list at least one value/);
+    await expect(runStudy(base, { ...ok, ks: [0] })).rejects.toThrow(/ks\[0\] \(--ks\) must be an integer in \[1,/);
+    await expect(runStudy(base, { ...ok, budgets: [2, 0] })).rejects.toThrow(/budgets\[1\] \(--study-budgets\) must be an integer in \[1,/);
+    await expect(runStudy(base, { ...ok, alphas: [Number.NaN] })).rejects.toThrow(/alphas\[0\] \(--alphas\) is NaN/);
+    const oracle = resolveRunConfig({ problems: 60, prover: 'oracle' });
+    await expect(runStudy(oracle, { ...ok, proverGammas: [] })).rejects.toThrow(/proverGammas \(--prover-gammas\) must list at least one value/);
+    await expect(runStudy(oracle, { ...ok, proverGammas: [-1] })).rejects.toThrow(/proverGammas\[0\] \(--prover-gammas\) must be > 0/);
+  });
+
+  it('without alpha 0 among the alphas, PRM is still run: the comparison needs it', async () => {
+    const study = { ks: [2], alphas: [0.5], budgets: [2] };
+    const r = await runStudy(resolveRunConfig({ problems: 20 }), study);
+    expect(r.alphas).toEqual([0, 0.5]);
+    expect(r.cells.map((c) => c.alpha)).toEqual([0, 0.5]);
+    for (const b of r.best) {
+      expect(Number.isFinite(b.prmAccuracy) && Number.isFinite(b.diff) && Number.isFinite(b.se)).toBe(true);
+      expect(b.diff).toBeCloseTo(b.accuracy - b.prmAccuracy, 12);
+    }
+    const text = formatStudy(r, study);
+    expect(text).not.toMatch(/NaN/);
+    expect(text).toMatch(/K \\ alpha +0 +0\.5/);
+  });
+
   it('noise correlation flows from the flags to the noisy verifier and prover; 1 is refused', async () => {
     const b = await createToyBackends(resolveRunConfig({ problems: 5, noiseCorrelation: 0.9, prover: 'noisy', proverNoiseCorrelation: 0.5 }));
     try {

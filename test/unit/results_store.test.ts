@@ -2,11 +2,23 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ResultsStore } from '../../src/run/results_store.ts';
+import { ResultsStore, readResults } from '../../src/run/results_store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pav-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const row = (configKey: string, problem: number, extra: Record<string, unknown> = {}) => ({ configKey, problem, correct: true, ...extra });
+/** A row with the fields the summary reads, as grid.ts toRow writes them. */
+const row = (configKey: string, problem: number, extra: Record<string, unknown> = {}) => ({
+  configKey,
+  problem,
+  algorithm: 'beam',
+  score: 'pav',
+  budget: 2,
+  correct: true,
+  status: 'ok',
+  compute: { policySamples: 6, policyTokens: 12, verifierTokens: 12 },
+  phases: { generate: 0, score: 0, prune: 0, other: 0 },
+  ...extra,
+});
 
 describe('ResultsStore', () => {
   it('appends rows once each and reads them back', () => {
@@ -51,5 +63,31 @@ describe('ResultsStore', () => {
     s.close();
     expect(new ResultsStore(path, { resume: true, syncIntervalMs: 0 }).has('m@2', 1)).toBe(true);
     expect(() => new ResultsStore(join(dir, 'e.jsonl'), { syncIntervalMs: -1 })).toThrow(/syncIntervalMs must be a number >= 0/);
+  });
+
+  it('readResults names the file and line of a damaged or mistyped row, drops duplicates, and tolerates a torn last line', () => {
+    const file = (name: string, lines: string[], tail = '') => {
+      const path = join(dir, name);
+      writeFileSync(path, lines.join('\n') + '\n' + tail);
+      return path;
+    };
+    const ok = JSON.stringify(row('m@2', 0));
+    expect(() => readResults(file('r1.jsonl', [ok, 'hello']))).toThrow(/r1\.jsonl:2 is not valid JSON/);
+    expect(() => readResults(file('r2.jsonl', [ok, '{"configKey":"m@2","prob', ok]))).toThrow(/r2\.jsonl:2 is not valid JSON/);
+    const bad = (name: string, r: unknown, want: RegExp) => {
+      const path = file(name, [ok, JSON.stringify(r)]);
+      expect(() => readResults(path)).toThrow(want);
+      // The resume path reads rows the same way: a mistyped row fails the resume, not the summary after it.
+      expect(() => new ResultsStore(path, { resume: true })).toThrow(want);
+    };
+    bad('r3.jsonl', {}, /r3\.jsonl:2: configKey must be a string, got nothing/);
+    bad('r4.jsonl', row('m@2', 1, { correct: 'no' }), /r4\.jsonl:2: correct must be true or false, got "no"/);
+    bad('r5.jsonl', row('m@2', 1, { budget: 'two' }), /r5\.jsonl:2: budget must be a number/);
+    bad('r6.jsonl', row('m@2', 1, { phases: { generate: 0 } }), /r6\.jsonl:2: phases\.score must be a number/);
+    bad('r7.jsonl', row('m@2', -1), /r7\.jsonl:2: problem must be an integer in \[0/);
+    bad('r8.jsonl', [1], /r8\.jsonl:2: a row must be a JSON object/);
+    // A duplicated row counts once (the first, as append keeps it); a torn last line is a cut write.
+    const dup = readResults(file('r9.jsonl', [ok, JSON.stringify(row('m@2', 0, { correct: false })), JSON.stringify(row('m@2', 1))], '{"configKey":"m@2","prob'));
+    expect(dup).toEqual([row('m@2', 0), row('m@2', 1)]);
   });
 });
