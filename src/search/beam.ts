@@ -398,15 +398,24 @@ function stepValuesOf<S>(nodes: BeamNodes<S>, node: number): number[] {
   return values;
 }
 
-/** The final answer: the finished trace with the highest Q^pi (the first on ties); else the best live beam. */
+/**
+ * The final answer: the finished trace with the highest Q^pi (the first on ties), as in the paper;
+ * without one, the best step-capped trace (done but not finished); without those, the best live beam.
+ */
 function bestOf<S>(nodes: BeamNodes<S>, s: ProblemState<S>): number {
-  const pick = (list: Int32Array, n: number) => {
+  const pick = (list: Int32Array, n: number, finishedOnly: boolean) => {
     let best = ROOT;
-    for (let j = 0; j < n; j++) if (best === ROOT || nodes.q[list[j]] > nodes.q[best]) best = list[j];
+    for (let j = 0; j < n; j++) {
+      const node = list[j];
+      if (finishedOnly && nodes.finished[node] !== 1) continue;
+      if (best === ROOT || nodes.q[node] > nodes.q[best]) best = node;
+    }
     return best;
   };
-  const done = pick(s.done, s.nDone);
-  return done !== ROOT ? done : pick(s.live, s.nLive);
+  const ended = pick(s.done, s.nDone, true);
+  if (ended !== ROOT) return ended;
+  const capped = pick(s.done, s.nDone, false);
+  return capped !== ROOT ? capped : pick(s.live, s.nLive, false);
 }
 
 function bestValueOf<S>(nodes: BeamNodes<S>, s: ProblemState<S>): number | undefined {

@@ -29,6 +29,10 @@ describe('search engine against the one-problem reference', () => {
     { algorithm: 'beam', budget: 8, expansions: 4, score: 'pav', dedupe: true },
     { algorithm: 'beam', budget: 16, expansions: 4, score: 'prm', dedupe: true, seed: 3 },
     { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'prm', dedupe: true },
+    // A step cap short of most targets: step-capped traces compete with finished ones for the answer.
+    { algorithm: 'beam', budget: 4, score: 'prm', maxSteps: 3 },
+    { algorithm: 'beam', budget: 8, score: 'pav', maxSteps: 4 },
+    { algorithm: 'dvts', budget: 8, dvtsWidth: 4, score: 'pav', maxSteps: 3 },
   ];
   for (const input of cases) {
     it(`${JSON.stringify(input)} chooses exactly the reference's traces`, async () => {
@@ -185,6 +189,17 @@ describe('search engine properties', () => {
     expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, alpha: Number.NaN })).toThrow(/alpha/);
     expect(() => parseSearchConfig({ algorithm: 'nope', budget: 4 })).toThrow(/algorithm/);
     expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, expansion: 3 })).toThrow(/expansion/);
+  });
+
+  it('the answer is the best finished trace even when a step-capped one scores higher', async () => {
+    // Problem 3 of this suite (target [1,0,5,4]): with a cap of 3 steps the beam ends with one trace
+    // that stopped by itself (the end token, Q = 0) and capped prefixes of the target (Q ~ 0.27).
+    const t = new ProblemTable(generateSuite({ size: 40, seed: 3 }));
+    const b = { policy: new ToyPolicy(t, { gamma: 5 }), verifier: new OracleVerifier(t, { gamma: 5 }), task: new ToyTask(t) };
+    const [r] = await runSearchBatch(b, { algorithm: 'beam', budget: 4, expansions: 3, score: 'prm', maxSteps: 3 }, [3]);
+    expect(r.finished).toBe(true);
+    expect(r.trace).toEqual([t.vocab - 1]);
+    expect(r.value).toBe(0);
   });
 
   it('bad problems, options and backends are typed errors naming the argument (and index) before any work', async () => {

@@ -66,7 +66,10 @@ export async function referenceStepSearch(b: Backends<number>, c: SearchConfig, 
     live = [];
     for (const ch of kept) (ch.finished || ch.steps.length >= c.maxSteps ? done : live).push(ch);
   }
-  const pool = done.length > 0 ? done : live;
+  // The paper's answer: the finished trace with the highest Q^pi; only without one, a step-capped
+  // trace, and only without those, a live beam (a deadline).
+  const ended = done.filter((x) => x.finished);
+  const pool = ended.length > 0 ? ended : done.length > 0 ? done : live;
   let best: RefBeam | undefined;
   for (const x of pool) if (!best || x.q > best.q) best = x;
   return best ? best.steps : null;
