@@ -6,10 +6,13 @@ export interface ComputeCounters {
   policySamples: number;
   policyTokens: number;
   policyCalls: number;
-  /** Prefixes scored by the verifier. */
+  /**
+   * Verifier passes: a prefix scored, or a whole response read once for all its steps (a verifier's
+   * scoreSteps, used by PAV rerank); tokens likewise count what each pass read.
+   */
   verifierCalls: number;
   verifierTokens: number;
-  /** Prefixes scored by a separate prover verifier (PAV); 0 without one. */
+  /** Passes of a separate prover verifier (PAV), counted like verifierCalls; 0 without one. */
   proverCalls: number;
   proverTokens: number;
 }
