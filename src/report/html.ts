@@ -2,7 +2,8 @@
 // so the file renders offline with JavaScript off. Every sentence is generated from the numbers.
 import { PHASES } from '../search/compute.ts';
 import type { ResultRow } from '../run/results_store.ts';
-import { HEADLINE_METHOD, comparisonSentences, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
+import { cheapestBy, HEADLINE_METHOD, comparisonSentences, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
+import { atOther } from '../run/table.ts';
 import { phaseTotals, renderCharts, type Chart } from './charts.ts';
 
 /** What `manifest.json` holds (see run/main_job.ts manifestOf); every field is optional here. */
@@ -157,7 +158,11 @@ export function efficiencySentences(s: RunSummary): string[] {
           : r === 1
             ? `with the same policy compute (${num(e.match.policyTokens)} tokens per problem)`
             : `with ${times(r)} policy compute (${num(e.match.policyTokens)} vs ${num(ref.policyTokens)} policy tokens per problem)`) +
-        (r !== null && rt !== null ? `; counting verifier tokens too, ${rt === 1 ? 'the same' : times(rt)} compute (${num(e.match.totalTokens)} vs ${num(ref.totalTokens)}).` : r !== null ? '.' : ''),
+        (r !== null && rt !== null
+          ? `; counting verifier tokens too, ${rt === 1 ? 'the same' : times(rt)} compute (${num(ref.totalTokens / rt)} vs ${num(ref.totalTokens)}${atOther(e) ? `, cheapest at N=${e.totalMatchBudget}` : ''}).`
+          : r !== null
+            ? '.'
+            : ''),
     );
   }
   return out;
@@ -242,15 +247,16 @@ function efficiencySection(s: RunSummary): string {
     const head = ['method', 'best accuracy', 'matches at', 'policy tokens there', 'compute ratio (policy tok)', 'compute ratio (all tok)', ...(hasFlops ? ['compute ratio (FLOPs)'] : [])];
     const body = s.efficiency.map((e) => {
       const m = s.methods.find((x) => x.method === e.method);
-      const mp = e.match ? m?.points.find((p) => p.budget === e.match!.budget) : undefined;
-      const fr = hasFlops && mp?.flops ? ratio(refPoint!.flops! / mp.flops) : '-';
+      // FLOPs like the token ratios: at the cheapest matching budget by FLOPs.
+      const mp = e.match && m ? cheapestBy(m.points.filter((p) => p.accuracy >= ref.accuracy && p.flops !== undefined), (p) => p.flops!) : undefined;
+      const fr = hasFlops && mp?.flops ? ratio(refPoint!.flops! / mp.flops) + (mp.budget !== e.match!.budget ? ` (N=${mp.budget})` : '') : '-';
       return [
         esc(e.label) + (e.method === HEADLINE_METHOD ? ' *' : ''),
         pct(e.bestAccuracy),
         e.match ? `N=${e.match.budget} (${pct(e.match.accuracy)})` : 'never',
         e.match ? num(e.match.policyTokens) : '-',
         ratio(e.ratioPolicyTokens),
-        ratio(e.ratioTotalTokens),
+        ratio(e.ratioTotalTokens) + atOther(e),
         ...(hasFlops ? [fr] : []),
       ];
     });

@@ -35,9 +35,14 @@ export interface Efficiency {
   label: string;
   /** Cheapest budget whose accuracy is at least the reference's, or null if none. */
   match: { budget: number; accuracy: number; policyTokens: number; totalTokens: number } | null;
-  /** Reference compute / matching compute (> 1: the method needs less). */
+  /**
+   * Reference compute / compute of the cheapest matching budget by that measure (> 1: the method
+   * needs less), as the paper defines it: the policy-token ratio is at `match`; the all-token ratio
+   * at `totalMatchBudget`, which differs from match.budget where verifier tokens reorder the budgets.
+   */
   ratioPolicyTokens: number | null;
   ratioTotalTokens: number | null;
+  totalMatchBudget: number | null;
   bestAccuracy: number;
 }
 
@@ -110,7 +115,8 @@ export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): R
         .filter((m) => m.method !== REFERENCE_METHOD)
         .map((m) => {
           const matching = m.points.filter((p) => p.accuracy >= reference.accuracy);
-          const cheapest = matching.sort((a, b) => a.policyTokens - b.policyTokens)[0];
+          const cheapest = cheapestBy(matching, (p) => p.policyTokens);
+          const cheapestTotal = cheapestBy(matching, (p) => p.totalTokens);
           return {
             method: m.method,
             label: m.label,
@@ -118,13 +124,21 @@ export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): R
               ? { budget: cheapest.budget, accuracy: cheapest.accuracy, policyTokens: cheapest.policyTokens, totalTokens: cheapest.totalTokens }
               : null,
             ratioPolicyTokens: cheapest && cheapest.policyTokens > 0 ? reference.policyTokens / cheapest.policyTokens : null,
-            ratioTotalTokens: cheapest && cheapest.totalTokens > 0 ? reference.totalTokens / cheapest.totalTokens : null,
+            ratioTotalTokens: cheapestTotal && cheapestTotal.totalTokens > 0 ? reference.totalTokens / cheapestTotal.totalTokens : null,
+            totalMatchBudget: cheapestTotal ? cheapestTotal.budget : null,
             bestAccuracy: Math.max(...m.points.map((p) => p.accuracy)),
           };
         })
     : [];
   const comparisons = COMPARISONS.map(([a, b]) => compare(rows, a, b)).filter((c): c is Comparison => c !== null);
   return { problems: problems.size, methods, comparisons, reference, efficiency };
+}
+
+/** The point with the least `cost` (the smallest budget on ties), or undefined for none. */
+export function cheapestBy(points: readonly Point[], cost: (p: Point) => number): Point | undefined {
+  let best: Point | undefined;
+  for (const p of points) if (!best || cost(p) < cost(best) || (cost(p) === cost(best) && p.budget < best.budget)) best = p;
+  return best;
 }
 
 const COMPARISONS: [string, string][] = [

@@ -1,5 +1,5 @@
 // Plain-text tables of a run summary for the terminal and the README.
-import { HEADLINE_METHOD, comparisonSentences, type RunSummary } from './summary.ts';
+import { HEADLINE_METHOD, comparisonSentences, type Efficiency, type RunSummary } from './summary.ts';
 
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -12,6 +12,11 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
 const FAILED_MARK = '‡';
 const pct = (x: number | undefined) => (x === undefined ? '' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+/** " (N=8)" where the all-token ratio is at another budget than the policy-token match. */
+export function atOther(e: Efficiency): string {
+  return e.match && e.totalMatchBudget !== null && e.totalMatchBudget !== e.match.budget ? ` (N=${e.totalMatchBudget})` : '';
+}
 
 /** Accuracy at each budget per method, the compute it took, Pass@N, and the efficiency ratios. */
 export function formatSummary(s: RunSummary): string {
@@ -55,7 +60,7 @@ export function formatSummary(s: RunSummary): string {
           pct(e.bestAccuracy),
           e.match ? `N=${e.match.budget}` : 'never',
           e.ratioPolicyTokens === null ? '-' : `${e.ratioPolicyTokens.toFixed(2)}x`,
-          e.ratioTotalTokens === null ? '-' : `${e.ratioTotalTokens.toFixed(2)}x`,
+          e.ratioTotalTokens === null ? '-' : `${e.ratioTotalTokens.toFixed(2)}x` + atOther(e),
         ]),
       ),
     );

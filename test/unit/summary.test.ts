@@ -73,6 +73,22 @@ describe('summarize', () => {
     expect(formatSummary(s)).toContain('N=8: 20.0 ± 13.3');
   });
 
+  it('each compute ratio is at the cheapest matching budget by its own measure', () => {
+    // PAV matches the reference (50%) at N=4 and N=8; N=4 reads many more verifier tokens.
+    const withVerifier = (rs: ResultRow[], verifierTokens: number) => rs.map((r) => ({ ...r, compute: { ...(r.compute as object), verifierTokens } }));
+    const t = summarize([
+      ...rows('best-of-n', 'orm', 128, 10, 5, 1280, 9),
+      ...withVerifier(rows('beam', 'pav', 4, 10, 5, 100), 1500),
+      ...withVerifier(rows('beam', 'pav', 8, 10, 6, 150), 200),
+    ]);
+    const e = t.efficiency.find((x) => x.method === 'beam/pav')!;
+    expect(e.match!.budget).toBe(4);
+    expect(e.ratioPolicyTokens).toBeCloseTo(1280 / 100);
+    expect(e.totalMatchBudget).toBe(8);
+    expect(e.ratioTotalTokens).toBeCloseTo(3840 / 350);
+    expect(formatSummary(t)).toMatch(/beam \(PAV\) \* +60\.0% +N=4 +12\.80x +10\.97x \(N=8\)/);
+  });
+
   it('failed rows count as not solved but add no compute, and leave the paired comparison', () => {
     // PRM fails on problems 0-2 (a backend error: zero compute, not correct); PAV solves 0-5, PRM 0-3.
     const failed = (r: ResultRow, i: number): ResultRow =>
