@@ -30,7 +30,13 @@ export const searchConfigSchema = z
     maxSteps: z.number().int().min(1).max(100_000).default(64).describe('step cap per trace'),
     seed: z.number().int().min(0).max(0xffffffff).default(0).describe('run seed'),
   })
-  .strict();
+  .strict()
+  // DVTS runs floor(N / width) subtrees: the rest of a budget that is not a multiple of the width
+  // would go unspent while the results said N.
+  .refine((c) => c.algorithm !== 'dvts' || c.budget < c.dvtsWidth || c.budget % c.dvtsWidth === 0, {
+    path: ['budget'],
+    message: 'a DVTS budget must be a multiple of dvtsWidth (or below it: one subtree of N candidates)',
+  });
 
 export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 export type SearchConfig = z.output<typeof searchConfigSchema>;

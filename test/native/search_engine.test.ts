@@ -189,6 +189,10 @@ describe('search engine properties', () => {
     expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, alpha: Number.NaN })).toThrow(/alpha/);
     expect(() => parseSearchConfig({ algorithm: 'nope', budget: 4 })).toThrow(/algorithm/);
     expect(() => parseSearchConfig({ algorithm: 'beam', budget: 4, expansion: 3 })).toThrow(/expansion/);
+    // DVTS N=10 with width 4 would run N=8's two subtrees under the label N=10.
+    expect(() => parseSearchConfig({ algorithm: 'dvts', budget: 10, dvtsWidth: 4 })).toThrow(/budget[\s\S]*multiple of dvtsWidth/);
+    expect(parseSearchConfig({ algorithm: 'dvts', budget: 2, dvtsWidth: 4 }).budget).toBe(2);
+    expect(parseSearchConfig({ algorithm: 'beam', budget: 10, dvtsWidth: 4 }).budget).toBe(10);
   });
 
   it('the answer is the best finished trace even when a step-capped one scores higher', async () => {
