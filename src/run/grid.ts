@@ -4,7 +4,7 @@
 import type { Backends, ProblemResult } from '../search/result.ts';
 import { runSearchBatch } from '../search/engine.ts';
 import { PhaseClock, estimateFlops, type ModelSizes } from '../search/compute.ts';
-import type { SearchConfigInput } from '../search/config.ts';
+import { parseSearchConfig, type SearchConfigInput } from '../search/config.ts';
 import { ResultsStore, type ResultRow } from './results_store.ts';
 
 export interface GridCell {
@@ -14,7 +14,10 @@ export interface GridCell {
   config: SearchConfigInput;
 }
 
-/** Expand methods x budgets into search configurations sharing the common options. */
+/**
+ * Expand methods x budgets into search configurations sharing the common options. Every cell is
+ * checked here, so a grid with one bad cell fails before its first row rather than midway.
+ */
 export function gridCells(methods: readonly string[], budgets: readonly number[], common: Omit<SearchConfigInput, 'algorithm' | 'budget'>): GridCell[] {
   const cells: GridCell[] = [];
   for (const method of methods) {
@@ -22,6 +25,7 @@ export function gridCells(methods: readonly string[], budgets: readonly number[]
     for (const budget of budgets) {
       const config: SearchConfigInput = { ...common, algorithm: algorithm as SearchConfigInput['algorithm'], budget };
       if (algorithm === 'beam' || algorithm === 'dvts') config.score = score as 'prm' | 'pav';
+      parseSearchConfig(config, `search config of ${method} at N=${budget}`);
       cells.push({ method, budget, config });
     }
   }

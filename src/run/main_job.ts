@@ -83,13 +83,14 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
     config.backend?.kind === 'openai' ? await createTextBackends(config.backend) : await createToyBackends(config);
   let store: ResultsStore | undefined;
   try {
+    // Checked before the folder is written: a bad cell (a DVTS budget off its width) fails here.
+    const cells = gridCells(config.methods, config.budgets, config.search);
     if (!opts.resume) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(manifestPath, JSON.stringify(manifestOf(config), null, 2));
     }
     store = new ResultsStore(join(dir, 'results.jsonl'), { resume: opts.resume ?? false });
     opts.onStart?.(dir);
-    const cells = gridCells(config.methods, config.budgets, config.search);
     const problems = Array.from({ length: backends.task.problemCount }, (_, i) => i);
     const clock = await runGrid(backends, cells, problems, store, {
       window: config.engine.window,

@@ -32,4 +32,12 @@ describe('main job', () => {
     expect([...cats].sort()).toEqual(['generate', 'prune', 'score']);
     await expect(runMainJob(config)).rejects.toBeInstanceOf(ConfigError);
   });
+
+  it('a grid with a bad cell fails before it writes anything', async () => {
+    const out = join(dir, 'bad-cell');
+    // DVTS at N=6 with subtrees of 4 is refused; the cells before it must not have run.
+    const config = parseRunConfig({ benchmark: { problems: 4 }, budgets: [2, 6], out });
+    await expect(runMainJob(config)).rejects.toThrow(/search config of dvts\/pav at N=6[\s\S]*multiple of dvtsWidth/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
