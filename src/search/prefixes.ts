@@ -17,7 +17,12 @@ export class PrefixList<S> {
     private readonly fanout: number,
     /** The one step each prefix adds after its base (absent: the prefixes are the bases). */
     private readonly appended: readonly S[] | undefined,
-  ) {}
+  ) {
+    this.size = nodes ? nodes.length * fanout : (bases as readonly S[][]).length;
+  }
+
+  /** Number of prefixes (fixed: the lists and node arrays are not resized). */
+  private readonly size: number;
 
   /** Plain prefixes, one array each (not copied). */
   static of<S>(prefixes: readonly (readonly S[])[]): PrefixList<S> {
@@ -53,7 +58,8 @@ export class PrefixList<S> {
    * undefined as a step or threw a bare TypeError from inside the list.
    */
   private check(i: number): void {
-    if (!(Number.isInteger(i) && i >= 0 && i < this.length))
+    // i >>> 0 === i: an integer in [0, 2^32) (NaN, fractions and negatives fail); one compare per read.
+    if (!(i >>> 0 === i && i < this.size))
       throw new PavRangeError(`prefix index is ${i}, expected an integer in [0, ${this.length - 1}] (the list has ${this.length} prefixes)`, ErrorCodes.OUT_OF_RANGE);
   }
 
@@ -64,7 +70,7 @@ export class PrefixList<S> {
   }
 
   get length(): number {
-    return this.nodes ? this.nodes.length * this.fanout : (this.bases as readonly S[][]).length;
+    return this.size;
   }
 
   /** Steps of prefix i before its appended one (all of them for plain prefixes). */
@@ -83,7 +89,9 @@ export class PrefixList<S> {
   lengths(): Uint32Array {
     // A plain loop: TypedArray.from with a map function is many times slower in V8.
     const out = new Uint32Array(this.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.lengthOf(i);
+    // Every i is in range here: no per-prefix check.
+    const extra = this.appended ? 1 : 0;
+    for (let i = 0; i < out.length; i++) out[i] = this.baseLength(i) + extra;
     return out;
   }
 
