@@ -191,6 +191,19 @@ export interface PoolOptions {
 }
 
 /**
+ * The pool a backend runs on: the caller's own (shared by several backends), or a new one over the
+ * given endpoints with these options. Options given with a pool are refused rather than ignored:
+ * the pool carries its own, set where it was made.
+ */
+export function endpointPoolFrom(endpoints: EndpointPool | readonly (EndpointConfig | string)[], options: PoolOptions): EndpointPool {
+  if (!(endpoints instanceof EndpointPool)) return new EndpointPool(endpoints, options);
+  const given = (['retry', 'circuit', 'onRetry'] as const).filter((k) => options[k] !== undefined);
+  if (given.length > 0)
+    throw new ConfigError(`${given.join(', ')} cannot be given with an EndpointPool, which has its own: set ${given.length > 1 ? 'them' : 'it'} where the pool is made`);
+  return endpoints;
+}
+
+/**
  * Routes calls over endpoints. `run(what, fn)` waits for a free slot on the least-loaded endpoint
  * (in-flight / limit; ties go to the one used least), calls `fn(endpoint, signal)` with a signal
  * that fires at the attempt timeout or on the caller's abort, and retries retryable failures with

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../search/backends.ts';
-import { EndpointPool, configNumber, describeConfig, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
+import { EndpointPool, configNumber, endpointPoolFrom, describeConfig, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList } from '../search/prefixes.ts';
 
@@ -131,7 +131,7 @@ export class OpenAIPolicy implements PolicyBackend<string> {
       throw new ConfigError(`seedMode must be 'request' or 'sample', got ${describeConfig(options.seedMode)}`);
     if (options.extraBody !== undefined && (options.extraBody === null || typeof options.extraBody !== 'object' || Array.isArray(options.extraBody)))
       throw new ConfigError(`extraBody must be an object, got ${describeConfig(options.extraBody)}`);
-    this.pool = options.endpoints instanceof EndpointPool ? options.endpoints : new EndpointPool(options.endpoints, { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry });
+    this.pool = endpointPoolFrom(options.endpoints, { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry });
     this.problemText = problemTextLookup(options.problems);
   }
 

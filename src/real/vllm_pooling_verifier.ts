@@ -11,7 +11,7 @@
 // pooling). The value of a prefix is the last row's `rewardIndex` entry (a bare scalar as it is).
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
-import { EndpointPool, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
+import { EndpointPool, endpointPoolFrom, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList, type PrefixList } from '../search/prefixes.ts';
 import { everyStep, scoreStepPrefixes } from '../search/score_steps.ts';
@@ -94,19 +94,18 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`maxBatch must be a positive integer, got ${maxBatch}`);
     const ep = options.endpoints;
     if (!(ep instanceof EndpointPool) && !Array.isArray(ep)) throw new ConfigError('endpoints must be an array of server URLs (or { baseURL }) or an EndpointPool');
-    this.pool =
+    this.pool = endpointPoolFrom(
       ep instanceof EndpointPool
         ? ep
-        : new EndpointPool(
-            ep.map((e, i) => {
-              const c = typeof e === 'string' ? { baseURL: e } : e;
-              // The pool checks URLs, but this mapping reads baseURL first.
-              if (c === null || typeof c !== 'object' || typeof c.baseURL !== 'string')
-                throw new ConfigError(`endpoints[${i}] must be a URL string or { baseURL: string }, got ${JSON.stringify(e)}`);
-              return { ...c, baseURL: c.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '') };
-            }),
-            { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry },
-          );
+        : ep.map((e, i) => {
+            const c = typeof e === 'string' ? { baseURL: e } : e;
+            // The pool checks URLs, but this mapping reads baseURL first.
+            if (c === null || typeof c !== 'object' || typeof c.baseURL !== 'string')
+              throw new ConfigError(`endpoints[${i}] must be a URL string or { baseURL: string }, got ${JSON.stringify(e)}`);
+            return { ...c, baseURL: c.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '') };
+          }),
+      { retry: options.retry, circuit: options.circuit, onRetry: options.onRetry },
+    );
     this.problemText = problemTextLookup(options.problems);
   }
 

@@ -4,7 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { EndpointPool } from '../../src/real/endpoints.ts';
+import { EndpointPool, endpointPoolFrom } from '../../src/real/endpoints.ts';
+import { OpenAIPolicy } from '../../src/real/openai_policy.ts';
+import { VllmPoolingVerifier } from '../../src/real/vllm_pooling_verifier.ts';
 
 const bad = (f: () => unknown): ConfigError => {
   try {
@@ -55,5 +57,17 @@ describe('EndpointPool configuration', () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+
+  it('backends given a shared pool refuse retry and circuit options instead of ignoring them', () => {
+    const shared = new EndpointPool(['http://a/v1']);
+    expect(bad(() => new OpenAIPolicy({ model: 'm', endpoints: shared, problems: ['P'], retry: { maxAttempts: 2 } })).message).toMatch(
+      /^retry cannot be given with an EndpointPool/,
+    );
+    expect(bad(() => new VllmPoolingVerifier({ model: 'm', endpoints: shared, problems: ['P'], circuit: { failures: 0 }, onRetry: () => {} })).message).toMatch(
+      /^circuit, onRetry cannot be given with an EndpointPool/,
+    );
+    expect(new OpenAIPolicy({ model: 'm', endpoints: shared, problems: ['P'] }).pool).toBe(shared);
+    expect(endpointPoolFrom(['http://b/v1'], { retry: { maxAttempts: 2 } }).retry.maxAttempts).toBe(2);
   });
 });
