@@ -19,7 +19,8 @@
 // `emptyPrefixValue` (default 0.5) without a model call, and 0 tokens. The engine asks for it as the
 // root value under PAV, where only differences between consecutive values matter for the first step.
 import { basename } from 'node:path';
-import { BackendError, ConfigError, ErrorCodes, PavError, PavRangeError } from '../errors.ts';
+import { BackendError, ConfigError, ErrorCodes, PavError, PavRangeError, PavTypeError } from '../errors.ts';
+import { describeType } from '../ops/common.ts';
 import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
 import { createVerifierPool, type VerifierPool, type VerifierPoolOptions } from '../verifier/pool.ts';
 import { HfTokenizer } from './hf_tokenizer.ts';
@@ -136,6 +137,8 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
   private readonly encoding: PrmEncodingSettings;
   /** Tokenizer workers (undefined: prefixes are tokenized on the main thread). */
   private readonly tokenizers: PrmTokenizerPool | undefined;
+  /** Calls in flight: close() lets them finish before it stops the tokenizer workers and the pool. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(
     o: OnnxPrmVerifierOptions,
@@ -191,11 +194,31 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
 
     const tok = HfTokenizer.load(o.tokenizerPath);
     const tagId = o.stepTagId ?? tok.singleId(tag, 'stepTag');
+    // An id past the embedding table fails every padded call inside the model's Gather.
+    if (o.padTokenId !== undefined && o.padTokenId >= tok.vocabSize)
+      throw new ConfigError(`padTokenId ${o.padTokenId} is out of range: ${o.tokenizerPath} has ${tok.vocabSize} token ids`);
+    const maxLength = o.maxLength ?? DEFAULT_MAX_LENGTH;
+    {
+      // Left truncation keeps the last maxLength tokens: they must reach back to the last step's tag,
+      // or every prefix would lose its value to the template's closing tokens.
+      let ids: number[] | Int32Array = [];
+      try {
+        ids = tok.encode(renderPrmInput(templateFn(o.template), tag, 'x', ['x']));
+      } catch {
+        // A template function that fails here fails each call with its own error.
+      }
+      const last = ids.lastIndexOf(tagId);
+      if (last >= 0 && maxLength < ids.length - last)
+        throw new ConfigError(`maxLength ${maxLength} is too small for the template: it has ${ids.length - last - 1} tokens after the last step tag, so maxLength must be at least ${ids.length - last}`);
+    }
     const h = o.head ?? { kind: 'classification' };
     let head: ResolvedHead;
     if (h.kind === 'classification') {
       const k = h.positiveIndex ?? 1;
       posInt(k, 'head.positiveIndex', 0);
+      // Anything else would silently be read as softmax.
+      if (h.activation !== undefined && h.activation !== 'softmax' && h.activation !== 'sigmoid')
+        throw new ConfigError(`head.activation must be 'softmax' or 'sigmoid', got ${JSON.stringify(h.activation)}`);
       head = { kind: 'classification', positive: k, negative: -1, sigmoid: h.activation === 'sigmoid' };
     } else if (h.kind === 'lm') {
       const good = h.goodTokenId ?? (h.goodToken !== undefined ? tok.singleId(h.goodToken, 'head.goodToken') : undefined);
@@ -234,15 +257,24 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
         head = { ...head, positive: pos, negative: neg };
       }
       const outputName = o.outputName ?? pool.outputNames[0];
-      // Probe: one row of two tag tokens. A per-token output holds 2*C values; anything else is not
-      // a [B, T, C] logits tensor.
-      const T = 2;
-      const out = await pool.run(BigInt64Array.of(BigInt(tagId), BigInt(tagId)), BigInt64Array.of(1n, 1n), 1, T);
-      if (out.length % T !== 0 || out.length < T)
-        throw new ConfigError(`${o.modelPath}: output ${outputName} has ${out.length} values for a [1, ${T}] input; expected per-token logits [batch, seq, C] (set outputName if the logits are another output)`);
-      const C = out.length / T;
+      // Probe: one row of T tag tokens, for two lengths. A per-token output holds T*C values with the
+      // same C for both; a pooled [B, k] output fails one of them. A [B, C, T] output has the same
+      // sizes, but the workers refuse a rank-3 output whose second axis is not T, and C cannot equal
+      // both 2 and 3.
+      let C = 0;
+      for (const T of [2, 3]) {
+        const out = await pool.run(new BigInt64Array(T).fill(BigInt(tagId)), new BigInt64Array(T).fill(1n), 1, T);
+        const c = out.length / T;
+        if (!Number.isInteger(c) || c < 1 || (C !== 0 && c !== C))
+          throw new ConfigError(`${o.modelPath}: output ${outputName} has ${out.length} values for a [1, ${T}] input; expected per-token logits [batch, seq, C] (set outputName if the logits are another output)`);
+        C = c;
+      }
       if (head.kind === 'classification') {
         if (head.positive >= C) throw new ConfigError(`head.positiveIndex ${head.positive} is out of range: ${o.modelPath} output ${outputName} has ${C} labels per position`);
+        // A label head has a few columns; one as wide as the vocabulary is an LM head, whose softmax
+        // over every token would silently stand in for P(good).
+        if (C >= tok.vocabSize)
+          throw new ConfigError(`${o.modelPath} output ${outputName} has ${C} columns per position, as many as the vocabulary of ${o.tokenizerPath}: it is an LM head; use head kind 'lm' with the label tokens`);
         if (C === 1 && !head.sigmoid) throw new ConfigError(`${o.modelPath} output ${outputName} has one logit per position: set head.activation to 'sigmoid'`);
       } else if (!kept) {
         // (With kept columns the workers check the label ids against the real width.)
@@ -253,7 +285,7 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
       const encoding: PrmEncodingSettings = {
         stepTag: tag,
         stepTagId: tagId,
-        maxLength: o.maxLength ?? DEFAULT_MAX_LENGTH,
+        maxLength,
         truncation: o.truncation ?? 'left',
         tokenizerPath: o.tokenizerPath,
       };
@@ -296,19 +328,26 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
    * P(step good) of every step of each prefix, from one forward pass per prefix (batched); NaN for a
    * step whose tag truncation cut. Also the tokens read per prefix.
    */
-  async stepValues(batch: ScoreRequestBatch<string>): Promise<{ values: Float64Array[]; tokens: Uint32Array }> {
+  stepValues(batch: ScoreRequestBatch<string>): Promise<{ values: Float64Array[]; tokens: Uint32Array }> {
+    return this.track(this.run(batch));
+  }
+
+  /** stepValues, and which prefixes truncation cut. */
+  private async run(batch: ScoreRequestBatch<string>): Promise<{ values: Float64Array[]; tokens: Uint32Array; truncated: boolean[] }> {
     if (batch.signal?.aborted) throw new PavError('the request was aborted', ErrorCodes.ABORTED, { cause: batch.signal.reason });
     const m = batch.problems.length;
     if (batch.prefixes.length !== m) throw new PavRangeError(`prefixes.length (${batch.prefixes.length}) != problems.length (${m})`, ErrorCodes.LENGTH_MISMATCH);
     const prefixes = prefixList(batch.prefixes);
     const values: Float64Array[] = new Array(m);
     const tokens = new Uint32Array(m);
+    const truncated: boolean[] = new Array(m).fill(false);
     const enc = await this.encodeAll(batch.problems, prefixes, values, batch.signal);
     const groups = new Map<number, number[]>();
     for (let i = 0; i < m; i++) {
       const e = enc[i];
       if (!e) continue;
       tokens[i] = e.ids.length;
+      truncated[i] = e.truncated > 0;
       const L = this.paddedLength(e.ids.length);
       let g = groups.get(L);
       if (!g) groups.set(L, (g = []));
@@ -340,7 +379,7 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
         });
       }),
     );
-    return { values, tokens };
+    return { values, tokens, truncated };
   }
 
   /**
@@ -356,15 +395,26 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     const m = problems.length;
     const out: (EncodedPrefix | undefined)[] = new Array(m);
     const todo: number[] = [];
+    const steps: (readonly string[])[] = new Array(m);
+    const known = Array.isArray(this.opts.problems) ? this.opts.problems.length : Infinity;
+    // Checked before any encoding: a non-string step would otherwise throw inside the template or
+    // fail to cross to a tokenizer worker, and an empty prefix of a bad problem would get a value.
     for (let i = 0; i < m; i++) {
-      if (prefixes.lengthOf(i) === 0) values[i] = new Float64Array(0);
-      else todo.push(i);
+      if (!(problems[i] < known)) throw new PavRangeError(`problems[${i}] is ${problems[i]}, out of range [0, ${known})`, ErrorCodes.OUT_OF_RANGE);
+      if (prefixes.lengthOf(i) === 0) {
+        values[i] = new Float64Array(0);
+        continue;
+      }
+      const s = (steps[i] = prefixes.at(i));
+      for (let t = 0; t < s.length; t++)
+        if (typeof s[t] !== 'string') throw new PavTypeError(`prefixes[${i}][${t}] must be a string, got ${describeType(s[t])}`);
+      todo.push(i);
     }
     if (!this.tokenizers) {
-      for (const i of todo) out[i] = this.encode(problems[i], prefixes.at(i));
+      for (const i of todo) out[i] = this.encode(problems[i], steps[i]);
       return out;
     }
-    const items = todo.map((i) => ({ problem: this.problemText(problems[i]), problemId: this.problemId(problems[i]), steps: prefixes.at(i) }));
+    const items = todo.map((i) => ({ problem: this.problemText(problems[i]), problemId: this.problemId(problems[i]), steps: steps[i] }));
     const encoded = await this.tokenizers.encode(items, signal);
     encoded.forEach((e, j) => {
       if (isEncodeFailure(e)) throw encodeError(e);
@@ -373,8 +423,12 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     return out;
   }
 
-  async scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
-    const { values: per, tokens } = await this.stepValues(batch);
+  scorePrefixes(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
+    return this.track(this.lastValues(batch));
+  }
+
+  private async lastValues(batch: ScoreRequestBatch<string>): Promise<ScoreBatch> {
+    const { values: per, tokens } = await this.run(batch);
     const empty = this.opts.emptyPrefixValue ?? 0.5;
     const values = Float64Array.from(per, (v) => (v.length === 0 ? empty : v[v.length - 1]));
     for (let i = 0; i < values.length; i++)
@@ -383,16 +437,25 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
   }
 
   /**
-   * Every step's value from one forward pass per prefix (PAV rerank reads each response once). A
-   * step whose tag truncation cut is scored as its own shorter prefix, as scorePrefixes would (that
-   * prefix's tokens are added to the response's), so every value is the one scorePrefixes gives.
+   * Every step's value from one forward pass per prefix (PAV rerank reads each response once). In a
+   * prefix that truncation cut, every step before the last is scored as its own shorter prefix, as
+   * scorePrefixes would (those prefixes' tokens are added to the response's): a shorter prefix is cut
+   * less or not at all, so even a tag that survived the full prefix's cut reads other logits there.
+   * So every value is the one scorePrefixes gives.
    */
-  async scoreSteps(batch: ScoreRequestBatch<string>): Promise<StepScoreBatch> {
-    const { values: per, tokens } = await this.stepValues(batch);
+  scoreSteps(batch: ScoreRequestBatch<string>): Promise<StepScoreBatch> {
+    return this.track(this.allSteps(batch));
+  }
+
+  private async allSteps(batch: ScoreRequestBatch<string>): Promise<StepScoreBatch> {
+    const { values: per, tokens, truncated } = await this.run(batch);
     const cut: StepRef[] = [];
-    per.forEach((v, row) => v.forEach((x, step) => Number.isNaN(x) && cut.push({ row, step })));
+    per.forEach((v, row) => {
+      if (truncated[row]) for (let step = 0; step < v.length - 1; step++) cut.push({ row, step });
+    });
     if (cut.length > 0) {
-      const again = await scoreStepPrefixes(this, batch, cut);
+      // Through the untracked path: this call is already tracked, and close() may have begun.
+      const again = await scoreStepPrefixes({ name: this.name, readsPrefixLists: true, scorePrefixes: (b) => this.lastValues(b) }, batch, cut);
       cut.forEach((c, k) => {
         per[c.row][c.step] = again.values[k];
         tokens[c.row] += again.tokens[k];
@@ -405,9 +468,21 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
     return { values, tokens };
   }
 
+  /**
+   * Let the calls in flight finish (their encodes and model runs), then stop the tokenizer workers and
+   * the pool; later calls get the pools' closed BackendError.
+   */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
     await this.tokenizers?.close();
     if (this.ownsPool) await this.pool.close();
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => void this.inflight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   private probability(out: Float32Array, base: number, C: number): number {

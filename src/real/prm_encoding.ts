@@ -32,7 +32,11 @@ export interface PrmEncodingSettings {
 
 /** The text the model reads: the template over the problem and steps with stray tag text removed. */
 export function renderPrmInput(template: PrmTemplateFn, stepTag: string, problem: string, steps: readonly string[]): string {
-  const strip = (s: string) => (s.includes(stepTag) ? s.split(stepTag).join('') : s);
+  // Until none is left: removing one occurrence can join the text around it into a new one.
+  const strip = (s: string) => {
+    while (s.includes(stepTag)) s = s.split(stepTag).join('');
+    return s;
+  };
   return template(strip(problem), steps.map(strip), stepTag);
 }
 

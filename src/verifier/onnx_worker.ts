@@ -119,6 +119,10 @@ export default async function handle(task: WorkerTask): Promise<InitResult | Flo
   const out = await session!.run(feeds, [outputName]);
   const t = out[outputName];
   if (t.type !== 'float32') throw new Error(`output ${outputName} is ${t.type}, expected float32`);
+  // A rank-3 output is read as per-token [batch, seq, C]: a [batch, C, seq] one has the same size
+  // and would be read as silently wrong logits.
+  if (t.dims.length === 3 && (t.dims[0] !== batch || t.dims[1] !== seqLen))
+    throw new Error(`output ${outputName} has dims [${t.dims.join(', ')}] for a [${batch}, ${seqLen}] input; expected per-token logits [batch, seq, C] = [${batch}, ${seqLen}, C]`);
   let data = t.data as Float32Array;
   const cols = (Piscina.workerData as WorkerConfig).outputColumns;
   if (cols) data = selectColumns(data, t.dims, cols);

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendError, ConfigError, PavRangeError } from '../../src/errors.ts';
-import { buildToyPrmMlp } from '../../src/onnx/models.ts';
+import { BackendError, ConfigError, ErrorCodes, PavRangeError, PavTypeError } from '../../src/errors.ts';
+import { DataType, tensorProto } from '../../src/onnx/graph_builder.ts';
+import { buildToyPrmMlp, buildTransformerPrm, randomTransformerWeights } from '../../src/onnx/models.ts';
+import { encodeModel } from '../../src/onnx/proto.ts';
 import { writeTinyPrm, type TinyPrmFiles } from '../../src/real/fixtures.ts';
 import { HfTokenizer } from '../../src/real/hf_tokenizer.ts';
 import { OnnxPrmVerifier, type OnnxPrmVerifierOptions } from '../../src/real/onnx_prm_verifier.ts';
@@ -103,6 +105,9 @@ describe('tokenized input', () => {
     const e = v.encode(0, ['a step that mentions <extra_0> inside', 'next']);
     expect(e.tagPositions.length).toBe(2);
     expect(v.input(0, ['x<extra_0>y'])).toContain('xy<extra_0>');
+    // Removing the inner tag joins the text around it into a new one: it is removed too.
+    expect(v.input(0, ['a <extra_<extra_0>0> b'])).toContain('a  b<extra_0><|im_end|>');
+    expect(v.encode(0, ['a <extra_<extra_0>0> b', 'c<extra_<extra_<extra_0>0>0>']).tagPositions.length).toBe(2);
   });
 
   it('renders the templates', () => {
@@ -197,20 +202,29 @@ describe('scoreSteps (one pass per response for PAV rerank)', () => {
     expect(r.tokens.reduce((a, b) => a + b, 0)).toBeLessThan(each.tokens.reduce((a, b) => a + b, 0));
   });
 
-  it('a step whose tag truncation cut is scored as its own prefix (no NaN reaches the search)', async () => {
+  it('in a truncated prefix every step is what scorePrefixes gives, cut tags or not (no NaN reaches the search)', async () => {
     const [p, steps] = prefixes[3];
     const full = v.encode(p, steps);
-    const w = await OnnxPrmVerifier.create(base(cls, { maxLength: full.ids.length - full.tagPositions[0] - 1, padMultiple: 16 }));
-    try {
-      const r = await w.scoreSteps({ problems: Uint32Array.of(p), prefixes: [steps] });
-      const first = await w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps.slice(0, 1)] });
-      const last = await w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] });
-      expect(r.values).toHaveLength(steps.length);
-      expect(r.values[0]).toBe(first.values[0]);
-      expect(r.values[steps.length - 1]).toBe(last.values[0]);
-      expect(r.tokens[0]).toBe(last.tokens[0] + first.tokens[0]);
-    } finally {
-      await w.close();
+    const n = full.ids.length, tags = full.tagPositions;
+    // Cuts through the first tag, past the first two, short of any tag (the first tags survive a cut
+    // that a shorter prefix does not need), and down to the last tag.
+    for (const maxLength of [n - tags[0] - 1, n - tags[1] - 1, n - 5, 17, 3]) {
+      const w = await OnnxPrmVerifier.create(base(cls, { maxLength, padMultiple: 16 }));
+      try {
+        expect(w.encode(p, steps).truncated).toBeGreaterThan(0);
+        const r = await w.scoreSteps({ problems: Uint32Array.of(p), prefixes: [steps] });
+        expect(r.values).toHaveLength(steps.length);
+        let tokens = 0;
+        for (let h = 1; h <= steps.length; h++) {
+          const each = await w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps.slice(0, h)] });
+          expect(Math.abs(r.values[h - 1] - each.values[0]), `maxLength ${maxLength}, step ${h}`).toBeLessThan(1e-6);
+          tokens += each.tokens[0];
+        }
+        // The full prefix's pass plus one per earlier step.
+        expect(r.tokens[0]).toBe(tokens);
+      } finally {
+        await w.close();
+      }
     }
   });
 });
@@ -250,7 +264,62 @@ describe('truncation', () => {
   });
 });
 
+/** The fixture PRM with `nodes` turning its [B, T, 2] logits ('raw') into another 'logits' output. */
+type ModelGraph = ReturnType<ReturnType<typeof buildTransformerPrm>['toModel']>['graph'];
+function variantModel(name: string, outDims: ({ dimParam: string } | { dimValue: number })[], nodes: (g: ModelGraph) => void): string {
+  const model = buildTransformerPrm(randomTransformerWeights({ vocab: cls.vocab, hidden: 16, layers: 2, maxSeq: 512, seed: 7 })).toModel();
+  const g = model.graph;
+  const last = g.node.find((n) => n.output.includes('logits'))!;
+  last.output = last.output.map((o) => (o === 'logits' ? 'raw' : o));
+  nodes(g);
+  g.output = [{ name: 'logits', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: outDims } } } }];
+  const path = join(dir, `${name}.onnx`);
+  writeFileSync(path, encodeModel(model));
+  return path;
+}
+
 describe('typed errors', () => {
+  it('steps that are not strings are a PavTypeError naming prefixes[i][t], before any model call', async () => {
+    for (const tw of [0, 1]) {
+      const w = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: tw }));
+      try {
+        const before = w.pool.stats().requests;
+        for (const bad of [5, undefined, null, {}, Symbol('s')]) {
+          const batch = { problems: Uint32Array.of(0, 1), prefixes: [['ok'], ['fine', bad as unknown as string]] };
+          await expect(w.scorePrefixes(batch), `tw ${tw}, ${String(bad)}`).rejects.toThrow(PavTypeError);
+          await expect(w.scorePrefixes(batch)).rejects.toThrow(/prefixes\[1\]\[1\] must be a string, got /);
+          await expect(w.scoreSteps(batch)).rejects.toThrow(/prefixes\[1\]\[1\] must be a string/);
+        }
+        expect(w.pool.stats().requests).toBe(before);
+        expect((await w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['ok']] })).values[0]).toBeGreaterThan(0);
+      } finally {
+        await w.close();
+      }
+    }
+  });
+
+  it('a problem index out of range is a PavRangeError naming problems[i], also for an empty prefix', async () => {
+    await expect(v.scorePrefixes({ problems: Uint32Array.of(0, 7), prefixes: [['a'], ['b']] })).rejects.toThrow(/problems\[1\] is 7, out of range \[0, 3\)/);
+    await expect(v.scorePrefixes({ problems: Uint32Array.of(7), prefixes: [[]] })).rejects.toThrow(PavRangeError);
+  });
+
+  it('a logits output not laid out [batch, seq, C] is refused at create with a ConfigError naming the output', async () => {
+    const B = { dimParam: 'batch' }, T = { dimParam: 'seq' };
+    const transposed = variantModel('transposed', [B, { dimValue: 2 }, T], (g) => {
+      g.node.push({ input: ['raw'], output: ['logits'], opType: 'Transpose', name: 't', attribute: [{ name: 'perm', type: 7, ints: [0, 2, 1] }] });
+    });
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: transposed }))).rejects.toThrow(ConfigError);
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: transposed }))).rejects.toThrow(/output logits has dims \[1, 2, 3\] for a \[1, 3\] input; expected per-token logits/);
+    const mean = (out: string) => ({ input: ['raw'], output: [out], opType: 'ReduceMean', name: 'r', attribute: [{ name: 'keepdims', type: 2, i: 0 }, { name: 'axes', type: 7, ints: [1] }] });
+    const pooled2 = variantModel('pooled2', [B, { dimValue: 2 }], (g) => void g.node.push(mean('logits')));
+    const pooled4 = variantModel('pooled4', [B, { dimValue: 4 }], (g) => {
+      g.node.push(mean('pm'), { input: ['pm', 'pm'], output: ['logits'], opType: 'Concat', name: 'c', attribute: [{ name: 'axis', type: 2, i: 1 }] });
+    });
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: pooled4 }))).rejects.toThrow(/pooled4\.onnx: output logits has 4 values for a \[1, 3\] input; expected per-token logits/);
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: pooled2 }))).rejects.toThrow(/pooled2\.onnx: output logits has 2 values for a \[1, 3\] input/);
+    await expect(OnnxPrmVerifier.create(base(cls, { modelPath: pooled2, head: { kind: 'classification', activation: 'sigmoid', positiveIndex: 0 } }))).rejects.toThrow(ConfigError);
+  });
+
   it('missing or broken tokenizer files name the file', async () => {
     await expect(OnnxPrmVerifier.create(base(cls, { tokenizerPath: join(dir, 'nope.json') }))).rejects.toThrow(/cannot read tokenizer file .*nope\.json/);
     const bad = join(dir, 'bad.json');
@@ -276,12 +345,25 @@ describe('typed errors', () => {
     await expect(OnnxPrmVerifier.create(base(cls, { padTokenId: 2 ** 31 }))).rejects.toThrow(/padTokenId must be below 2\^31/);
     await expect(OnnxPrmVerifier.create(base(cls, { padMultiple: 0 }))).rejects.toThrow(/padMultiple must be an integer >= 1/);
     await expect(OnnxPrmVerifier.create(base(cls, { maxLength: 1 }))).rejects.toThrow(ConfigError);
+    // Every padded call would fail inside the model's embedding Gather.
+    await expect(OnnxPrmVerifier.create(base(cls, { padTokenId: 100000 }))).rejects.toThrow(/padTokenId 100000 is out of range: .*tokenizer\.json has \d+ token ids/);
+    // The Qwen template ends with 2 tokens after the last tag: a shorter cut loses every value.
+    await expect(OnnxPrmVerifier.create(base(cls, { maxLength: 2 }))).rejects.toThrow(/maxLength 2 is too small for the template: it has 2 tokens after the last step tag, so maxLength must be at least 3/);
+    const w = await OnnxPrmVerifier.create(base(cls, { maxLength: 3, padTokenId: cls.vocab - 1 }));
+    try {
+      expect(Number.isFinite((await w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a', 'b']] })).values[0])).toBe(true);
+    } finally {
+      await w.close();
+    }
   });
 
   it('head settings out of range for the model output are ConfigErrors', async () => {
     await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'classification', positiveIndex: 2 } }))).rejects.toThrow(/positiveIndex 2 is out of range: .* has 2 labels/);
     await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'lm', goodTokenId: 100, badTokenId: 3 } }))).rejects.toThrow(/probe run failed: .*outputColumns asks for column\(s\) 3, 100, but output logits has 2 columns per position/);
     await expect(OnnxPrmVerifier.create(base(lm, { head: { kind: 'lm', goodTokenId: 5 } }))).rejects.toThrow(/needs goodTokenId and badTokenId/);
+    await expect(OnnxPrmVerifier.create(base(cls, { head: { kind: 'classification', activation: 'relu' as 'softmax' } }))).rejects.toThrow(/head\.activation must be 'softmax' or 'sigmoid', got "relu"/);
+    // A softmax over a vocabulary-wide row is not P(good).
+    await expect(OnnxPrmVerifier.create(base(lm, { head: { kind: 'classification' } }))).rejects.toThrow(/has \d+ columns per position, as many as the vocabulary .*use head kind 'lm'/);
     await expect(OnnxPrmVerifier.create(base(cls, { template: { prefix: '{problem}', step: '{step}' } }))).rejects.toThrow(/template\.step must be a string containing \{step\} and \{tag\}/);
   });
 
@@ -334,5 +416,35 @@ describe('tokenizer workers', () => {
     }
     await expect(OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 1, template: (p, steps) => p + steps.join('') }))).rejects.toThrow(/template function cannot cross threads/);
     await expect(OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: -1 }))).rejects.toThrow(/tokenizerWorkers must be an integer >= 0/);
+  });
+
+  it('an abort during encoding is a PavError ERR_PAV_ABORTED, as without workers', async () => {
+    const w = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: 1 }));
+    try {
+      const big = Array.from({ length: 64 }, (_, k) => prefixes[k % prefixes.length]);
+      const ac = new AbortController();
+      // The encodes are in the workers once the call returns; their results come back only as messages.
+      const p = w.scorePrefixes({ problems: Uint32Array.from(big, (x) => x[0]), prefixes: big.map((x) => x[1]), signal: ac.signal });
+      ac.abort(new Error('stop'));
+      await expect(p).rejects.toMatchObject({ code: ErrorCodes.ABORTED });
+      expect((await w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a']] })).values[0]).toBeGreaterThan(0);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('close() lets the calls in flight finish; later calls get the closed BackendError', async () => {
+    for (const tw of [0, 2]) {
+      const w = await OnnxPrmVerifier.create(base(cls, { tokenizerWorkers: tw }));
+      const calls = Array.from({ length: 40 }, (_, k) => {
+        const [p, steps] = prefixes[k % prefixes.length];
+        return k % 2 ? w.scorePrefixes({ problems: Uint32Array.of(p), prefixes: [steps] }) : w.scoreSteps({ problems: Uint32Array.of(p), prefixes: [steps] });
+      });
+      await w.close();
+      const settled = await Promise.allSettled(calls);
+      expect(settled.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), `tw ${tw}`).toEqual([]);
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a']] })).rejects.toThrow(BackendError);
+      await expect(w.scorePrefixes({ problems: Uint32Array.of(0), prefixes: [['a']] })).rejects.toThrow(/closed/);
+    }
   });
 });
