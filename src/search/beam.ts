@@ -12,7 +12,7 @@ import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList, prefixesFor } from './prefixes.ts';
 import type { VerifierBackend } from './backends.ts';
 import { grown, ROOT, StepTree } from './step_tree.ts';
-import { abortError, emptyResult, pastDeadline, type DriverContext, type ProblemResult } from './result.ts';
+import { abortError, CallbackError, emptyResult, pastDeadline, type DriverContext, type ProblemResult } from './result.ts';
 import { fmix32, MIX_START, mixIn, stringCode } from './seeds.ts';
 
 /**
@@ -232,8 +232,9 @@ class StepSearch<S> {
       try {
         await this.expand(depth, active);
       } catch (err) {
-        // A call cut short by the deadline: keep what earlier rounds found.
-        if (!this.pastDeadline()) throw err;
+        // A call cut short by the deadline: keep what earlier rounds found. (A caller's callback
+        // error is the caller's, deadline or not.)
+        if (err instanceof CallbackError || !this.pastDeadline()) throw err;
         for (const s of states) s.result.status = 'deadline';
         break;
       }
@@ -379,7 +380,11 @@ class StepSearch<S> {
     for (const s of states) {
       const node = bestOf(nodes, s);
       const r = s.result;
-      if (node === ROOT) continue;
+      // A root node is the bare problem: no round finished (a deadline before the first), no trace.
+      if (node === ROOT || tree.depthOf(node) === 0) {
+        if (r.status === 'deadline') r.error = 'the deadline came before the first round finished: no trace';
+        continue;
+      }
       r.trace = tree.path(node);
       r.value = nodes.q[node];
       r.stepValues = stepValuesOf(nodes, node);

@@ -2,14 +2,14 @@
 // run concurrently so one lane's verifier work overlaps another lane's generation; a cohort whose
 // shared call fails is retried problem by problem so one bad problem cannot sink the others.
 import { ErrorCodes, isCodedError, PavRangeError, PavTypeError } from '../errors.ts';
-import { requireFinite, requireInteger } from '../ops/common.ts';
+import { MAX_TIMER_MS, requireFinite, requireInteger } from '../ops/common.ts';
 import { checkBackends } from './backend_checks.ts';
 import { runBestOfN } from './best_of_n.ts';
 import { runStepSearch } from './beam.ts';
 import { PhaseClock } from './compute.ts';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.ts';
 import { initKeys } from './keys.ts';
-import { abortError, DeadlineReached, emptyResult, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
+import { abortError, CallbackError, DeadlineReached, emptyResult, guardedProgress, type Backends, type DriverContext, type ProblemResult, type ProgressEvent } from './result.ts';
 
 export interface BatchOptions {
   /** Problems in flight at once (bounds memory); split over `lanes`. */
@@ -48,36 +48,61 @@ export async function runSearchBatch<S>(
   const out = new Map<number, ProblemResult<S>>();
   let next = 0;
 
+  // The caller's signal, or a lane's failure: either stops every lane (and their backend calls).
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const onProgress = guardedProgress(opts.onProgress);
+
+  // A result is emitted outside the driver's try: an onResult error is the caller's, never a reason
+  // to rerun finished problems or to mark them failed.
   const emit = async (r: ProblemResult<S>) => {
     out.set(r.problem, r);
     await opts.onResult?.(r as ProblemResult<unknown>);
   };
 
   const runCohort = async (lane: number, cohort: number[]): Promise<void> => {
-    const ctx: DriverContext<S> = { ...backends, config, clock, lane, signal: opts.signal, onProgress: opts.onProgress };
+    const ctx: DriverContext<S> = { ...backends, config, clock, lane, signal: stop.signal, onProgress };
+    let results: ProblemResult<S>[];
     try {
-      for (const r of await drive(ctx, cohort)) await emit(r);
+      results = await drive(ctx, cohort);
     } catch (err) {
       if (opts.signal?.aborted) throw abortError(opts.signal);
-      if (isCodedError(err) && err.code === ErrorCodes.ABORTED) throw err;
+      if (err instanceof CallbackError) throw err.error;
+      if (stop.signal.aborted || (isCodedError(err) && err.code === ErrorCodes.ABORTED)) throw err;
       if (cohort.length > 1) {
         // Isolate the failure: requests are seeded per problem, so rerunning alone gives the same results.
         for (const p of cohort) await runCohort(lane, [p]);
         return;
       }
-      await emit(failedResult(backends, config, cohort[0], err));
+      results = [failedResult(backends, config, cohort[0], err)];
     }
+    for (const r of results) await emit(r);
   };
 
   const lane = async (id: number) => {
     while (next < problems.length) {
-      if (opts.signal?.aborted) throw abortError(opts.signal);
+      if (stop.signal.aborted) throw opts.signal?.aborted ? abortError(opts.signal) : stop.signal.reason;
       const cohort = problems.slice(next, next + cohortSize);
       next += cohort.length;
       await runCohort(id, [...cohort]);
     }
   };
-  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i)));
+  try {
+    await Promise.all(
+      Array.from({ length: lanes }, (_, i) =>
+        lane(i).catch((err: unknown) => {
+          stop.abort(err);
+          throw err;
+        }),
+      ),
+    );
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  // A backend that ignored the signal may have let the batch finish after all: it was still aborted.
+  if (opts.signal?.aborted) throw abortError(opts.signal);
   return problems.map((p) => out.get(p)!);
 }
 
@@ -122,8 +147,9 @@ export async function solve<S>(
   const config = parseSearchConfig(configInput);
   checkBackends(backends, config.algorithm);
   checkProblems([problem], backends.task.problemCount, 'problem');
-  if (opts.deadlineMs !== undefined && requireFinite('deadlineMs', opts.deadlineMs) < 0)
-    throw new PavRangeError(`deadlineMs must be >= 0, got ${opts.deadlineMs}`);
+  // Node fires a longer timer after 1 ms: a deadline past its range would cut every search at once.
+  if (opts.deadlineMs !== undefined && !(requireFinite('deadlineMs', opts.deadlineMs) >= 0 && opts.deadlineMs <= MAX_TIMER_MS))
+    throw new PavRangeError(`deadlineMs must be in [0, ${MAX_TIMER_MS}], got ${opts.deadlineMs}`);
   await initKeys();
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const deadline = opts.deadlineMs === undefined ? undefined : performance.now() + opts.deadlineMs;
@@ -139,12 +165,15 @@ export async function solve<S>(
     lane: 0,
     signal: controller.signal,
     deadline,
-    onProgress: opts.onProgress,
+    onProgress: guardedProgress(opts.onProgress),
   };
   try {
     const [r] = await driverFor(config)(ctx, [problem]);
+    // A backend that ignored the signal let the search finish after the caller aborted: still aborted.
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     return r;
   } catch (err) {
+    if (err instanceof CallbackError) throw err.error;
     if (controller.signal.reason instanceof DeadlineReached && !opts.signal?.aborted) {
       // The deadline hit inside a backend call: nothing of this round is usable; report it.
       const r = failedResult(backends, config, problem, err);

@@ -113,6 +113,31 @@ export class DeadlineReached extends Error {
   }
 }
 
+/**
+ * An exception from a caller's callback (onProgress, onResult): the caller's own error, passed on
+ * as it is. Never a backend failure: it must not mark problems failed or rerun finished work.
+ */
+export class CallbackError extends Error {
+  constructor(
+    readonly callback: string,
+    readonly error: unknown,
+  ) {
+    super(`${callback} threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** A progress callback whose exceptions arrive as CallbackErrors (undefined stays undefined). */
+export function guardedProgress(onProgress: ((e: ProgressEvent) => void) | undefined): ((e: ProgressEvent) => void) | undefined {
+  if (!onProgress) return undefined;
+  return (e) => {
+    try {
+      onProgress(e);
+    } catch (err) {
+      throw new CallbackError('onProgress', err);
+    }
+  };
+}
+
 /** Whether `ctx`'s deadline has passed: by the clock, or because its signal fired for the deadline. */
 export function pastDeadline(ctx: Pick<DriverContext<unknown>, 'deadline' | 'signal'>): boolean {
   if (ctx.deadline === undefined) return false;

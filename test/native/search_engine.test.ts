@@ -229,7 +229,9 @@ describe('search engine properties', () => {
     await expect(runSearchBatch(stepsOnly, { algorithm: 'best-of-n', budget: 4 }, [0])).rejects.toThrow(/backends\.policy\.sampleCompletions/);
     expect((await runSearchBatch(stepsOnly, config, [0]))[0].status).toBe('ok');
     await expect(solve(b, config, n)).rejects.toThrow(new RegExp(`problem is ${n}`));
-    await expect(solve(b, config, 0, { deadlineMs: -1 })).rejects.toThrow(/deadlineMs must be >= 0/);
+    await expect(solve(b, config, 0, { deadlineMs: -1 })).rejects.toThrow(/deadlineMs must be in \[0, 2147483647\]/);
+    // Node fires longer timers after 1 ms: 2^31 ms used to cut the search at once.
+    await expect(solve(b, config, 0, { deadlineMs: 2 ** 31 })).rejects.toThrow(/deadlineMs must be in/);
     await expect(solve(b, config, 0, { deadlineMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_PAV_NON_FINITE' });
     // Lanes beyond the window are fine: the window bounds them.
     expect((await runSearchBatch(b, config, [0, 1], { window: 1, lanes: 4 })).map((r) => r.status)).toEqual(['ok', 'ok']);
@@ -449,6 +451,95 @@ describe('faults, cancellation and deadlines', () => {
     const other = new AbortController();
     other.abort(new Error('user cancelled'));
     await expect(runStepSearch({ ...ctx, verifier: b.verifier, signal: other.signal }, [0])).rejects.toMatchObject({ code: 'ERR_PAV_ABORTED' });
+  });
+
+  it('a throwing onResult or onProgress is the caller\'s error: no problem is marked failed, rerun or reported twice', async () => {
+    const b = noisy();
+    const config = { algorithm: 'beam', budget: 4, score: 'pav' } as const;
+    const counted = (v: VerifierBackend<number>) => {
+      const calls = { n: 0 };
+      return { calls, verifier: { name: v.name, readsPrefixLists: true, scorePrefixes: (batch: ScoreRequestBatch<number>) => (calls.n++, v.scorePrefixes(batch)) } };
+    };
+    const seen: number[] = [];
+    const c = counted(b.verifier);
+    const sinkError = new Error('sink full');
+    await expect(
+      runSearchBatch({ ...b, verifier: c.verifier }, config, problems.slice(0, 8), {
+        window: 4,
+        lanes: 1,
+        onResult: (r) => {
+          seen.push(r.problem);
+          if (r.problem === 1) throw sinkError;
+        },
+      }),
+    ).rejects.toBe(sinkError);
+    // Problems 0 and 1 were delivered once each; nothing was rerun problem by problem.
+    expect(seen).toEqual([0, 1]);
+    const clean = counted(b.verifier);
+    await runSearchBatch({ ...b, verifier: clean.verifier }, config, problems.slice(0, 4), { window: 4, lanes: 1 });
+    expect(c.calls.n).toBe(clean.calls.n);
+    const progressError = new Error('progress boom');
+    const onProgress = () => {
+      throw progressError;
+    };
+    await expect(runSearchBatch(b, config, problems.slice(0, 8), { window: 4, lanes: 1, onProgress })).rejects.toBe(progressError);
+    await expect(solve(b, config, 0, { onProgress })).rejects.toBe(progressError);
+  });
+
+  it('a failing lane stops the others', async () => {
+    const b = noisy();
+    const slow = { ...b, verifier: new FaultyVerifier(b.verifier, { delayMs: 5 }) };
+    let after = 0;
+    let failed = false;
+    await expect(
+      runSearchBatch(slow, { algorithm: 'beam', budget: 4, score: 'pav' }, problems, {
+        window: 2,
+        lanes: 2,
+        onResult: (r) => {
+          if (failed) after++;
+          if (r.problem === 0) {
+            failed = true;
+            throw new Error('stop');
+          }
+        },
+      }),
+    ).rejects.toThrow('stop');
+    // The other lane's cohort in flight may finish its round, but no new cohort starts.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(after).toBeLessThanOrEqual(1);
+  });
+
+  it('an abort is an abort even when the backend ignores the signal and the search finishes', async () => {
+    const b = noisy();
+    // A verifier that ignores signals and takes 40 ms a call.
+    const deaf: VerifierBackend<number> = {
+      name: 'deaf',
+      readsPrefixLists: true,
+      scorePrefixes: async (batch) => {
+        await new Promise((r) => setTimeout(r, 40));
+        return b.verifier.scorePrefixes({ ...batch, signal: undefined });
+      },
+    };
+    for (const algorithm of ['best-of-n', 'beam'] as const) {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error('user cancelled')), 10);
+      await expect(solve({ ...b, verifier: deaf }, { algorithm, budget: 4 }, 0, { signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_PAV_ABORTED' });
+      const bc = new AbortController();
+      setTimeout(() => bc.abort(new Error('user cancelled')), 10);
+      await expect(runSearchBatch({ ...b, verifier: deaf }, { algorithm, budget: 4 }, [0, 1], { signal: bc.signal })).rejects.toMatchObject({ code: 'ERR_PAV_ABORTED' });
+    }
+  });
+
+  it('a deadline before the first round finished gives no trace and says so, under PRM and PAV alike', async () => {
+    const b = noisy();
+    const slow = { ...b, verifier: new FaultyVerifier(b.verifier, { delayMs: 50 }) };
+    for (const score of ['prm', 'pav'] as const) {
+      const r = await solve(slow, { algorithm: 'beam', budget: 4, score }, 0, { deadlineMs: 10 });
+      expect(r.status, score).toBe('deadline');
+      expect(r.trace, score).toBeNull();
+      expect(r.value, score).toBeNull();
+      expect(r.error, score).toMatch(/deadline/);
+    }
   });
 
   it('solve() rejects when its signal aborts', async () => {
