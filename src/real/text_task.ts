@@ -1,6 +1,7 @@
 // TaskAdapter<string> for text problems: grading by answer equivalence, voting keys by canonical form.
 import { PavRangeError, PavTypeError } from '../errors.ts';
 import type { TaskAdapter } from '../search/backends.ts';
+import { stringCode } from '../search/seeds.ts';
 import { answersEqual, canonicalAnswer, extractAnswer } from './answers.ts';
 import type { TextProblem } from './problems.ts';
 
@@ -12,8 +13,19 @@ export interface TextTaskOptions {
   timeoutMs?: number;
 }
 
-/** answerKey of a trace that has no extractable answer: never equal to a real key, so it never wins a vote by sharing. */
-export const NO_ANSWER_KEY = '';
+/**
+ * Prefix of the answerKey of a trace that has no extractable answer; a hash of the trace follows, so
+ * different answerless traces never pool their votes (identical ones do, as any identical responses
+ * would), and the key is the same whenever the trace is (results must not depend on call order).
+ * Real keys never start with a NUL. (vote.ts has no way to exclude a candidate, so one answerless
+ * trace can still win a tie among single votes.)
+ */
+export const NO_ANSWER_KEY = '\u0000no answer#';
+
+/** Whether a key from answerKey is that of a trace without an extractable answer. */
+export function isNoAnswerKey(key: string): boolean {
+  return key.startsWith(NO_ANSWER_KEY);
+}
 
 export class TextTask implements TaskAdapter<string> {
   readonly name: string;
@@ -58,7 +70,7 @@ export class TextTask implements TaskAdapter<string> {
   answerKey(problem: number, trace: readonly string[]): string {
     this.at(problem);
     const answer = this.answerOf(trace);
-    return answer === undefined ? NO_ANSWER_KEY : canonicalAnswer(answer, { timeoutMs: this.timeoutMs });
+    return answer === undefined ? `${NO_ANSWER_KEY}${stringCode(trace.join('\u0001')).toString(16)}` : canonicalAnswer(answer, { timeoutMs: this.timeoutMs });
   }
 
   render(problem: number, trace: readonly string[]): string {

@@ -17,6 +17,16 @@ describe('answersEqual on the hand-checked table', () => {
   }
 });
 
+describe('answersEqual on equations', () => {
+  it('keeps the variable when both answers are equations (voting keys still strip it: see canonicalAnswer)', () => {
+    expect(answersEqual('x=2', 'y=2')).toBe(false);
+    expect(answersEqual('y=2', 'x=2')).toBe(false);
+    expect(answersEqual('x=2', '2')).toBe(true);
+    expect(answersEqual('k=-2', 'k = -2')).toBe(true);
+    expect(answersEqual('y=2x+3', 'y=3+2x')).toBe(true);
+  });
+});
+
 describe('answersEqual bounds', () => {
   it('answers huge powers and towers quickly without evaluating them', () => {
     const t = performance.now();
@@ -69,6 +79,34 @@ describe('extractAnswer', () => {
     expect(extractAnswer('we get 7 so \\boxed{\\frac{1}{2}')).toBe('2');
   });
 
+  it('reads the Minerva MATH format and markdown bold', () => {
+    expect(extractAnswer('Final Answer: The final answer is $7$. I hope it is correct.')).toBe('7');
+    expect(extractAnswer('Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.')).toBe('\\frac{1}{2}');
+    expect(extractAnswer('Final Answer: The final answer is 12. I hope it is correct.')).toBe('12');
+    expect(extractAnswer('The answer is **42**.')).toBe('42');
+    expect(extractAnswer('**Answer:** 42')).toBe('42');
+    expect(extractAnswer('The answer is: **42**')).toBe('42');
+  });
+
+  it('keeps an escaped dollar inside math', () => {
+    const x = extractAnswer('The answer is $\\$5$.');
+    expect(x).toBe('\\$5');
+    expect(answersEqual(x!, '5')).toBe(true);
+  });
+
+  it('needs a word boundary after "is"', () => {
+    expect(extractAnswer("the answer isn't clear at first. We get 9")).toBe('9');
+  });
+
+  it('cuts a trailing explanation, keeping lists', () => {
+    expect(extractAnswer('The answer is 7 (since 3+4=7).')).toBe('7');
+    expect(extractAnswer('The answer is 7, since 3+4=7.')).toBe('7');
+    expect(extractAnswer('The answer is 7 because 3+4=7.')).toBe('7');
+    expect(extractAnswer('The answer is 12, which is even.')).toBe('12');
+    expect(extractAnswer('The answer is 7, 8.')).toBe('7, 8');
+    expect(extractAnswer('The answer is 7, 8 since both work.')).toBe('7, 8');
+  });
+
   it('composes with the grader (GSM8K style)', () => {
     const response = 'Natalia sold 48/2 = 24 clips in May.\nShe sold 48+24 = 72 clips.\nThe answer is 72.';
     expect(answersEqual(extractAnswer(response)!, '72')).toBe(true);
@@ -90,6 +128,37 @@ describe('canonicalAnswer', () => {
     expect(canonicalAnswer('\\{1,2\\}')).toBe(canonicalAnswer('\\{2,1\\}'));
     expect(canonicalAnswer('-2, 1')).toBe(canonicalAnswer('1, -2'));
     expect(canonicalAnswer('[1,2)')).not.toBe(canonicalAnswer('[1,2]'));
+  });
+
+  it('follows plus-minus: the key of a\\pm b is the key of the pair', () => {
+    expect(canonicalAnswer('\\pm2')).toBe(canonicalAnswer('2, -2'));
+    expect(canonicalAnswer('1\\pm\\sqrt2')).toBe(canonicalAnswer('1-\\sqrt2, 1+\\sqrt2'));
+    expect(canonicalAnswer('\\frac{1\\pm\\sqrt5}{2}')).not.toBe(canonicalAnswer('\\frac12'));
+    expect(canonicalAnswer('\\pm3')).not.toBe(canonicalAnswer('\\pm5'));
+    expect(canonicalAnswer('\\pm2')).not.toBe(canonicalAnswer('0'));
+  });
+
+  it('keeps bracket kinds apart', () => {
+    expect(canonicalAnswer('[0,1]')).not.toBe(canonicalAnswer('(0,1)'));
+    expect(canonicalAnswer('[0,1]')).toBe(canonicalAnswer('\\left[0, 1\\right]'));
+  });
+
+  it('never merges distinct integers', () => {
+    expect(canonicalAnswer('12345678901')).not.toBe(canonicalAnswer('12345678902'));
+    expect(canonicalAnswer('2^{64}')).not.toBe(canonicalAnswer('18446744073709551617'));
+    expect(canonicalAnswer('2^{64}')).toBe(canonicalAnswer('18446744073709551616'));
+    expect(canonicalAnswer('10^{400}')).not.toBe(canonicalAnswer('10^{401}'));
+    expect(canonicalAnswer('e^{1000}')).not.toBe(canonicalAnswer('e^{1001}'));
+    expect(canonicalAnswer('1.5\\times10^3')).toBe(canonicalAnswer('1500'));
+  });
+
+  it('gives every spelling of a multiple-choice letter one key', () => {
+    const forms = ['C', '(C)', '\\text{(C)}', '\\textbf{C}', '\\textbf{(C)}', '\\text{C}'];
+    expect(new Set(forms.map((f) => canonicalAnswer(f))).size).toBe(1);
+    expect(canonicalAnswer('C')).not.toBe(canonicalAnswer('D'));
+    expect(answersEqual('C', '\\textbf{C}')).toBe(true);
+    expect(answersEqual('C', 'D')).toBe(false);
+    expect(answersEqual('a', 'A')).toBe(false); // the variable a is not choice (A)
   });
 
   it('separates different answers', () => {

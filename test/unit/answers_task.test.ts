@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, PavRangeError, PavTypeError } from '../../src/errors.ts';
 import { loadProblems, problemTextLookup, streamProblems } from '../../src/real/problems.ts';
-import { NO_ANSWER_KEY, TextTask } from '../../src/real/text_task.ts';
+import { isNoAnswerKey, TextTask } from '../../src/real/text_task.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pav-problems-'));
 function file(name: string, text: string): string {
@@ -123,8 +123,38 @@ describe('TextTask', () => {
   it('keys votes by canonical answer', () => {
     expect(task.answerKey(0, ['\\boxed{\\frac34}'])).toBe(task.answerKey(0, ['\\boxed{0.75}']));
     expect(task.answerKey(0, ['\\boxed{\\frac34}'])).not.toBe(task.answerKey(0, ['\\boxed{\\frac23}']));
-    expect(task.answerKey(0, ['no answer'])).toBe(NO_ANSWER_KEY);
+    expect(isNoAnswerKey(task.answerKey(0, ['no answer']))).toBe(true);
+    expect(isNoAnswerKey(task.answerKey(0, ['\\boxed{0.75}']))).toBe(false);
     expect(() => task.answerKey(5, ['1'])).toThrow(RangeError);
+  });
+
+  it('never lets different traces without an answer vote together, and keys them the same way every time', () => {
+    const keys = [['I am not sure.'], ['no idea at all'], ['I', 'am not sure.'], ['']].map((t) => task.answerKey(0, t));
+    expect(keys.every(isNoAnswerKey)).toBe(true);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).not.toContain(task.answerKey(0, ['\\boxed{0.75}']));
+    // A pure function of the trace: results must not depend on how many traces were keyed before.
+    expect(task.answerKey(0, ['I am not sure.'])).toBe(keys[0]);
+  });
+
+  it('keys every spelling of a multiple-choice letter alike', () => {
+    const t = new TextTask([{ id: 'q', problem: 'q', answer: 'C' }]);
+    const traces = ['\\boxed{C}', '\\boxed{(C)}', '\\boxed{\\text{(C)}}', '\\boxed{\\textbf{C}}', 'The answer is C.', 'The answer is (C).'];
+    expect(new Set(traces.map((s) => t.answerKey(0, [s]))).size).toBe(1);
+    for (const s of traces) expect(t.isCorrect(0, [s]), s).toBe(true);
+  });
+
+  it('grades Minerva-format responses and plus-minus references', () => {
+    const t = new TextTask([
+      { id: 'p', problem: 'p', answer: '7' },
+      { id: 'r', problem: 'r', answer: '\\frac{-3\\pm\\sqrt{5}}{2}' },
+    ]);
+    expect(t.isCorrect(0, ['Final Answer: The final answer is $7$. I hope it is correct.'])).toBe(true);
+    expect(t.isCorrect(0, ['The answer is **7**.'])).toBe(true);
+    expect(t.isCorrect(1, ['\\boxed{-\\frac32}'])).toBe(false);
+    expect(t.isCorrect(1, ['\\boxed{\\frac{-3\\pm\\sqrt{7}}{2}}'])).toBe(false);
+    expect(t.isCorrect(1, ['\\boxed{\\frac{-3+\\sqrt5}{2}, \\frac{-3-\\sqrt5}{2}}'])).toBe(true);
+    expect(t.answerKey(1, ['\\boxed{\\frac{-3\\pm\\sqrt5}{2}}'])).not.toBe(t.answerKey(1, ['\\boxed{-\\frac32}']));
   });
 
   it('renders a trace', () => {
