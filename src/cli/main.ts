@@ -101,6 +101,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--selection <s>', 'best-of-n selection: max | weighted | majority' + d(defaults.search.selection))
     .option('--rerank-aggregate <a>', 'PAV rerank aggregation: last | min | prod | mean' + d(defaults.search.rerankAggregate))
     .option('--dedupe', 'drop identical prefixes in beam search')
+    .option('--no-dedupe', 'keep identical prefixes (overrides a config file)')
     .option('--max-steps <n>', 'step cap' + d(defaults.search.maxSteps), int('--max-steps'))
     .option('--seed <n>', 'search seed' + d(defaults.search.seed), int('--seed'))
     .option('--window <n>', 'problems in flight' + d(defaults.engine.window), int('--window'))
@@ -110,6 +111,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--prover-params <n>', 'separate prover parameters, for FLOPs estimates (default: the verifier\'s)', float('--prover-params'))
     .option('-o, --out <dir>', 'results folder (default: results/run-<timestamp>, linked as results/latest)')
     .option('--trace', 'write trace.json (Chrome trace events, for Perfetto)')
+    .option('--no-trace', 'no trace.json (overrides a config file)')
     // Real models (backend kind 'openai'); the config file holds the rest of the backend section.
     .option('--problems-file <file>', 'JSONL of {id, problem, answer}: search real models instead of the embedded benchmark')
     .option('--policy-url <list>', 'comma-separated OpenAI-compatible base URLs of the policy (e.g. http://127.0.0.1:8000/v1)', list)

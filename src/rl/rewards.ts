@@ -114,6 +114,8 @@ export function computeRewards<A extends FloatArray>(batch: RewardBatch<A>, opti
   if (offsets.length < 1) throw new PavRangeError('offsets must have length T + 1 >= 1', ErrorCodes.BAD_OFFSETS);
   const T = offsets.length - 1;
   requireLength('outcomes', outcomes, T, 'one per trajectory');
+  // Checked for every form: 'q-pi' does not compute with them but returns them in Rewards.outcomes.
+  for (let t = 0; t < T; t++) if (!Number.isFinite(outcomes[t])) throw new PavRangeError(`outcomes[${t}] is ${outcomes[t]}`, ErrorCodes.NON_FINITE);
   requireLength('proverRootValues', rootValues, T, 'one per trajectory');
   const S = values.length;
   const baselines = batch.baselines === undefined ? undefined : like('baselines', batch.baselines, values, 'proverValues');

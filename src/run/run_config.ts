@@ -197,7 +197,8 @@ export const runConfigSchema = z
       .strict()
       .prefault({}),
     modelSizes: z
-      .object({ policyParams: z.number().positive().optional(), verifierParams: z.number().positive().optional(), proverParams: z.number().positive().optional() })
+      // Bounded so that 2 x parameters x tokens stays finite (1e308 made every FLOPs figure Infinity).
+      .object({ policyParams: z.number().positive().max(1e15).optional(), verifierParams: z.number().positive().max(1e15).optional(), proverParams: z.number().positive().max(1e15).optional() })
       .strict()
       .prefault({}),
     backend: z
@@ -228,11 +229,19 @@ export function readConfigFile(path: string): unknown {
   }
 }
 
-/** Deep-merge b over a (plain objects only; arrays and scalars replace). */
+/**
+ * Deep-merge b over a (plain objects only; arrays and scalars replace). Undefined values in b (flags
+ * not given) are dropped, and a section of b with nothing defined leaves a's value as it is: the
+ * merged config then holds only what was set, so its hash does not depend on where a value came from,
+ * and a malformed file section still reaches the schema instead of being replaced.
+ */
 export function mergeConfig(a: unknown, b: unknown): unknown {
-  if (isPlain(a) && isPlain(b)) {
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) if (v !== undefined) out[k] = mergeConfig(out[k], v);
+  if (isPlain(b)) {
+    const set = Object.entries(b).filter(([, v]) => v !== undefined);
+    if (set.length === 0) return a;
+    if (!isPlain(a) && a !== undefined) return a; // a malformed file value: the schema names it
+    const out: Record<string, unknown> = { ...(a ?? {}) };
+    for (const [k, v] of set) out[k] = mergeConfig(out[k], v);
     return out;
   }
   return b === undefined ? a : b;
@@ -242,11 +251,20 @@ function isPlain(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Sections that configure the embedded benchmark only (a real-model backend would ignore them). */
+const TOY_SECTIONS = ['benchmark', 'policy', 'verifier', 'prover'] as const;
+
 export function parseRunConfig(input: unknown, where = 'run config'): RunConfig {
   const r = runConfigSchema.safeParse(input ?? {});
   if (!r.success) throw new ConfigError(`invalid ${where}:\n${z.prettifyError(r.error)}`);
-  if (r.data.prover && r.data.backend?.kind === 'openai')
-    throw new ConfigError(`invalid ${where}: the top-level prover section is for the embedded benchmark; with backend kind openai put the prover verifier in backend.prover`);
+  if (r.data.backend?.kind === 'openai' && isPlain(input)) {
+    const given = TOY_SECTIONS.filter((k) => input[k] !== undefined);
+    if (given.length > 0)
+      throw new ConfigError(
+        `invalid ${where}: ${given.join(', ')} configure${given.length === 1 ? 's' : ''} the embedded benchmark, which backend kind openai does not run ` +
+          `(its problems, policy and verifiers are in backend: problemsFile and limit, policy, verifier, prover)`,
+      );
+  }
   return r.data;
 }
 
@@ -258,6 +276,12 @@ export function configHash(c: RunConfig): string {
 
 function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (isPlain(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(',')}}`;
+  // An absent key and one set to undefined are the same config.
+  if (isPlain(v))
+    return `{${Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }

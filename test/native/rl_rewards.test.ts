@@ -82,6 +82,12 @@ describe('computeRewards', () => {
       expect.objectContaining({ code: 'ERR_PAV_NON_FINITE' }),
     );
     expect(() => computeRewards(ok, { form: 'outcome', alpha: Infinity })).toThrow(/alpha/);
+    // 'q-pi' does not compute with the outcomes but returns them: a NaN one used to pass through.
+    const qpi = { ...ok, policyValues: Float64Array.from([0.3, 0.25, 0.5, 0.4, 0.1]) };
+    for (const form of ['outcome', 'q-pi'] as const)
+      expect(() => computeRewards({ ...qpi, outcomes: Float64Array.from(outcomes, (x, i) => (i === 1 ? NaN : x)) }, { form, alpha: 1 })).toThrow(
+        expect.objectContaining({ code: 'ERR_PAV_NON_FINITE', message: 'outcomes[1] is NaN' }),
+      );
   });
 
   it('refuses weights that overflow the dtype, naming the step and alpha', () => {

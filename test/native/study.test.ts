@@ -64,7 +64,7 @@ describe('study', () => {
     expect(() => resolveRunConfig({ prover: 'exact' })).toThrow(/prover\.kind/);
     expect(() =>
       parseRunConfig({ prover: { kind: 'oracle' }, backend: { kind: 'openai', problemsFile: 'p.jsonl', policy: { endpoints: ['http://x/v1'], model: 'm' }, verifier: { kind: 'vllm-pooling', model: 'v', endpoints: ['http://y'] } } }),
-    ).toThrow(/top-level prover section is for the embedded benchmark; with backend kind openai put the prover verifier in backend.prover/);
+    ).toThrow(/prover configures the embedded benchmark, which backend kind openai does not run \(.*in backend: .*prover\)/);
   });
 
   it('an empty or bad grid is refused with an error naming the flag', async () => {
