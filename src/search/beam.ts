@@ -6,7 +6,7 @@
 import { effectiveRewards } from '../ops/advantages.ts';
 import { selectTopK } from '../ops/prune.ts';
 import { ErrorCodes, PavError } from '../errors.ts';
-import { addPhases, chargeScores, zeroPhases, type Phase } from './compute.ts';
+import { addPhases, chargeCall, chargeScores, zeroPhases, type Phase } from './compute.ts';
 import { checkScoreBatch, checkStepBatch } from './backend_checks.ts';
 import { extendKeyInto, rootKeyInto } from './keys.ts';
 import { PrefixList, prefixesFor } from './prefixes.ts';
@@ -202,14 +202,13 @@ class StepSearch<S> {
     const rootMu = new Float64Array(states.length);
     if (this.pav) {
       const req = { problems: Uint32Array.from(this.problems), prefixes: this.problems.map(() => [] as S[]), signal: ctx.signal };
-      const [base, prov] = await this.timed('score', 'score root', states, () =>
-        Promise.all([verifier.scorePrefixes(req), prover?.scorePrefixes(req)]),
-      );
-      checkScoreBatch(verifier.name, base, states.length);
-      if (prover && prov) checkScoreBatch(prover.name, prov, states.length);
-      rootQ.set(base.values);
-      if (prov) rootMu.set(prov.values);
-      states.forEach((s, i) => chargeScores(s.result.compute, base, prov, i, i + 1));
+      // With a separate prover the first step's reward reads the prover's root value alone
+      // (q + alpha (mu_child - mu_root)): the verifier's root value would be a call for nothing.
+      const root = prover ?? verifier;
+      const scored = await this.timed('score', 'score root', states, () => root.scorePrefixes(req));
+      checkScoreBatch(root.name, scored, states.length);
+      (prover ? rootMu : rootQ).set(scored.values);
+      states.forEach((s, i) => chargeCall(s.result.compute, prover !== undefined, scored.tokens[i]));
     }
     const rootKey = new Uint32Array(2);
     states.forEach((s, i) => {

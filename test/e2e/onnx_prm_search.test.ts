@@ -180,8 +180,8 @@ describe('main job with a backend section', () => {
       const b = await runSearchBatch(plain, config, ids);
       for (let i = 0; i < ids.length; i++) {
         expect(a[i].status, a[i].error).toBe('ok');
-        // Root and every child scored by both the verifier and the prover.
-        expect(a[i].compute.verifierCalls).toBe(a[i].compute.policySamples + 1);
+        // Every child scored by both the verifier and the prover; the root by the prover alone.
+        expect(a[i].compute.verifierCalls).toBe(a[i].compute.policySamples);
         expect(a[i].compute.proverCalls).toBe(a[i].compute.policySamples + 1);
         expect(a[i].compute.proverTokens).toBeGreaterThan(0);
         expect(b[i].compute.verifierCalls).toBe(b[i].compute.policySamples + 1);

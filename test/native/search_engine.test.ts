@@ -67,8 +67,9 @@ describe('search engine against the one-problem reference', () => {
       for (const p of problems) {
         expect(got[p].trace, `problem ${p}`).toEqual(await referenceStepSearch(b, config, p));
         if (got[p].trace?.join() !== bok[p].trace?.join()) differs++;
-        // Both verifiers are charged, apart: the root and every child are scored by each.
-        expect(got[p].compute.verifierCalls).toBe(got[p].compute.policySamples + 1);
+        // Both verifiers are charged, apart: every child is scored by each, the root only by the
+        // prover (the first step's reward reads mu of the root, not its Q^pi).
+        expect(got[p].compute.verifierCalls).toBe(got[p].compute.policySamples);
         expect(got[p].compute.proverCalls).toBe(got[p].compute.policySamples + 1);
         expect(got[p].compute.proverTokens).toBe(got[p].compute.verifierTokens);
       }
