@@ -75,11 +75,14 @@ function checkOutFile(path: string): void {
   }
 }
 
+/** Problems `study` runs when --problems is not given (a sweep runs many searches per problem). */
+const STUDY_PROBLEMS = 200;
+
 /** Options shared by every command that runs searches on the embedded benchmark. */
-function withRunOptions(cmd: Command): Command {
+function withRunOptions(cmd: Command, problems = defaults.benchmark.problems): Command {
   return cmd
     .option('-c, --config <file>', 'JSON or YAML config file; flags override it')
-    .option('--problems <n>', 'problems in the embedded suite' + d(defaults.benchmark.problems), int('--problems'))
+    .option('--problems <n>', 'problems in the embedded suite' + d(problems), int('--problems'))
     .option('--suite-seed <n>', 'seed of the suite' + d(defaults.benchmark.seed), int('--suite-seed'))
     .option('--gamma <x>', 'base policy mu_gamma' + d(defaults.policy.gamma), float('--gamma'))
     .option('--verifier <kind>', 'oracle | noisy | learned' + d(defaults.verifier.kind))
@@ -263,13 +266,14 @@ export function buildProgram(): Command {
     program
       .command('study')
       .description('sweep the prover (Best-of-K, or separate provers with --prover) and alpha of beam (PAV), and report which wins'),
+    STUDY_PROBLEMS,
   )
     .option('--ks <list>', 'Best-of-K prover K values' + d(DEFAULT_STUDY.ks), intList('--ks'))
     .option('--prover-gammas <list>', 'with --prover oracle|noisy: the separate prover policies mu_gamma to sweep (rows instead of K)', (v: string) => list(v).map(float('--prover-gammas')))
     .option('--alphas <list>', 'alpha values (0 = PRM)' + d(DEFAULT_STUDY.alphas), (v: string) => list(v).map(float('--alphas')))
     .option('--study-budgets <list>', 'beam widths' + d(DEFAULT_STUDY.budgets), intList('--study-budgets'))
     .action(async (flags: RunFlags & { ks?: number[]; proverGammas?: number[]; alphas?: number[]; studyBudgets?: number[] }) => {
-      const config = resolveRunConfig({ ...flags, problems: flags.problems ?? 200 });
+      const config = resolveRunConfig({ ...flags, problems: flags.problems ?? STUDY_PROBLEMS });
       if (config.backend?.kind === 'openai') throw new ConfigError('`study` runs the embedded benchmark only; real models run with `pavsearch run`');
       const study = {
         ks: flags.ks ?? DEFAULT_STUDY.ks,
