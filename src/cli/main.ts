@@ -4,7 +4,7 @@
 // Plain commander: the shared option set is added by a helper, which extra-typings cannot follow.
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, isCodedError } from '../errors.ts';
-import { mergeConfig, parseRunConfig, readConfigFile, type RunConfig } from '../run/run_config.ts';
+import { isPlain, mergeConfig, parseRunConfig, readConfigFile, type RunConfig } from '../run/run_config.ts';
 import { runMainJob } from '../run/main_job.ts';
 import { formatSummary } from '../run/table.ts';
 import { createProgress } from './progress.ts';
@@ -273,8 +273,12 @@ export function buildProgram(): Command {
     .option('--alphas <list>', 'alpha values (0 = PRM)' + d(DEFAULT_STUDY.alphas), (v: string) => list(v).map(float('--alphas')))
     .option('--study-budgets <list>', 'beam widths' + d(DEFAULT_STUDY.budgets), intList('--study-budgets'))
     .action(async (flags: RunFlags & { ks?: number[]; proverGammas?: number[]; alphas?: number[]; studyBudgets?: number[] }) => {
-      const config = resolveRunConfig({ ...flags, problems: flags.problems ?? STUDY_PROBLEMS });
-      if (config.backend?.kind === 'openai') throw new ConfigError('`study` runs the embedded benchmark only; real models run with `pavsearch run`');
+      const given = resolveRunConfig(flags);
+      if (given.backend?.kind === 'openai') throw new ConfigError('`study` runs the embedded benchmark only; real models run with `pavsearch run`');
+      // The study's own default problem count, unless the flags or the config file give one.
+      const file = flags.config ? readConfigFile(flags.config) : undefined;
+      const fileProblems = isPlain(file) && isPlain(file.benchmark) && file.benchmark.problems !== undefined;
+      const config = flags.problems !== undefined || fileProblems ? given : resolveRunConfig({ ...flags, problems: STUDY_PROBLEMS });
       const study = {
         ks: flags.ks ?? DEFAULT_STUDY.ks,
         proverGammas: flags.proverGammas,
@@ -298,7 +302,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'collection seed (default: 0)', int('--seed'))
     .option('--threads <n>', 'native sampling threads (default: 1)', int('--threads'))
     .action(async (f: { out: string; problems?: number; suiteSeed?: number; gamma?: number; nCov?: number; nMc?: number; firstPit?: boolean; seed?: number; threads?: number }) => {
-      checkOutFile(f.out);
+      checkOutFile(f.out); // the library checks too, but names its option, not the flag
       const table = new ProblemTable(generateSuite({ size: f.problems ?? defaults.benchmark.problems, seed: f.suiteSeed ?? defaults.benchmark.seed }));
       const t0 = performance.now();
       const s = await collectPavData({

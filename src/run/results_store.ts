@@ -7,6 +7,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync
 import { PavError, PavTypeError, ErrorCodes } from '../errors.ts';
 import { requireFinite, requireInteger } from '../ops/common.ts';
 import { PHASES } from '../search/compute.ts';
+import { isPlain } from './run_config.ts';
 
 export interface ResultRow {
   /** Identity of the configuration (algorithm, score, budget, ...) the row belongs to. */
@@ -138,22 +139,21 @@ function parseRows(path: string, text: string): ResultRow[] {
 
 /** The fields the summary and report read (the shape grid.ts toRow writes): a wrong type there is a wrong table. */
 function checkRow(v: unknown, where: string): asserts v is ResultRow {
-  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
   const need = (ok: boolean, field: string, what: string, got: unknown) => {
     if (!ok) throw new PavTypeError(`${where}: ${field} must be ${what}, got ${(JSON.stringify(got) ?? 'nothing').slice(0, 60)}; the results file is damaged`);
   };
-  need(isObject(v), 'a row', 'a JSON object', v);
+  need(isPlain(v), 'a row', 'a JSON object', v);
   const r = v as Record<string, unknown>;
   for (const f of ['configKey', 'algorithm', 'score', 'status']) need(typeof r[f] === 'string', f, 'a string', r[f]);
   requireInteger(`${where}: problem`, r.problem, 0);
   requireInteger(`${where}: budget`, r.budget, 1);
   need(typeof r.correct === 'boolean', 'correct', 'true or false', r.correct);
   need(r.passAtN === undefined || typeof r.passAtN === 'boolean', 'passAtN', 'true or false', r.passAtN);
-  need(isObject(r.compute), 'compute', 'an object', r.compute);
+  need(isPlain(r.compute), 'compute', 'an object', r.compute);
   const compute = r.compute as Record<string, unknown>;
   for (const f of ['policyTokens', 'verifierTokens', 'policySamples']) requireFinite(`${where}: compute.${f}`, compute[f]);
   // Rows written before provers were counted apart have no proverTokens.
   if (compute.proverTokens !== undefined) requireFinite(`${where}: compute.proverTokens`, compute.proverTokens);
-  need(isObject(r.phases), 'phases', 'an object', r.phases);
+  need(isPlain(r.phases), 'phases', 'an object', r.phases);
   for (const k of PHASES) requireFinite(`${where}: phases.${k}`, (r.phases as Record<string, unknown>)[k]);
 }

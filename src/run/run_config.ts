@@ -247,7 +247,8 @@ export function mergeConfig(a: unknown, b: unknown): unknown {
   return b === undefined ? a : b;
 }
 
-function isPlain(v: unknown): v is Record<string, unknown> {
+/** A plain object (not null, not an array): a config mapping. */
+export function isPlain(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

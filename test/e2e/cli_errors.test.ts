@@ -58,4 +58,21 @@ describe('pavsearch CLI errors', () => {
     expect(deadline.stderr).toMatch(/--deadline-ms must be an integer >= 0, got "-5"/);
     expect(deadline.stdout).toBe('');
   });
+
+  it('study with a real-model config says study runs the embedded benchmark only', () => {
+    const config = join(dir, 'real.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        backend: {
+          kind: 'openai',
+          problemsFile: 'p.jsonl',
+          policy: { endpoints: ['http://127.0.0.1:1/v1'], model: 'm' },
+          verifier: { kind: 'vllm-pooling', model: 'v', endpoints: ['http://127.0.0.1:2'] },
+        },
+      }),
+    );
+    // It used to trip over its own default problem count ("benchmark configures the embedded benchmark").
+    failsWith(cli('study', '-c', config), /`study` runs the embedded benchmark only/);
+  });
 });
