@@ -54,6 +54,36 @@ export function describeConfig(v: unknown): string {
   return String(v);
 }
 
+/**
+ * The items of a server's reply placed by their `index`: each of 0..n-1 exactly once, or absent on
+ * every item (then they are in order). Anything else would pair results with the wrong inputs, so it
+ * is a retryable BackendError naming the item (`what` names the list: "choices", "result").
+ */
+export function orderByIndex<T extends object>(where: string, what: string, items: readonly unknown[], n: number): (T & { index: number })[] {
+  const out: (T & { index: number })[] = new Array(n);
+  const inOrder = items.every((c) => c !== null && typeof c === 'object' && (c as { index?: unknown }).index === undefined);
+  items.forEach((c, k) => {
+    if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new BackendError(`${where} returned ${what}[${k}] = ${describeConfig(c)}, not an object`, true);
+    const index = inOrder ? k : (c as { index?: unknown }).index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= n || out[index] !== undefined)
+      throw new BackendError(`${where} returned ${what}[${k}] with index ${describeConfig(index)}: expected each of 0..${n - 1} once`, true);
+    out[index] = { ...(c as T), index };
+  });
+  return out;
+}
+
+/**
+ * A token count a server reported (usage.*_tokens), to be split over `parts` entries of a Uint32Array:
+ * a negative, fractional or too large count would wrap or truncate into a plausible number there, so
+ * the reply is rejected (retryable) rather than charged a made-up count. Absent counts are 0.
+ */
+export function reportedTokens(where: string, field: string, v: unknown, parts = 1): number {
+  const total = v ?? 0;
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || Math.ceil(total / Math.max(1, parts)) > 0xffffffff)
+    throw new BackendError(`${where} reported ${field} ${describeConfig(v)}: expected an integer in [0, ${parts > 1 ? `${parts} x ` : ''}(2^32 - 1)]`, true);
+  return total;
+}
+
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8000, timeoutMs: 120_000 };
 
 /** HTTP statuses worth retrying: timeouts, conflicts, rate limits and server errors. */

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { CompletionBatch, PolicyBackend, StepBatch, StepRequestBatch } from '../search/backends.ts';
-import { EndpointPool, configNumber, endpointPoolFrom, describeConfig, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
+import { EndpointPool, configNumber, endpointPoolFrom, describeConfig, orderByIndex, reportedTokens, type Endpoint, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList } from '../search/prefixes.ts';
 
@@ -76,12 +76,10 @@ export function stepFinished(choice: Choice, stops: readonly string[]): boolean 
  * wrap or truncate into a plausible number: such a usage is a malformed reply (BackendError,
  * retryable like the file's other malformed replies) rather than clamped to a made-up count.
  */
-export function splitTokens(choices: readonly Choice[], completionTokens: unknown): number[] {
+export function splitTokens(choices: readonly Choice[], completionTokens: unknown, where = 'the server'): number[] {
   if (choices.every((c) => Array.isArray(c.logprobs?.tokens))) return choices.map((c) => c.logprobs!.tokens!.length);
-  const total = completionTokens ?? 0;
   const n = choices.length;
-  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || (n > 0 && Math.ceil(total / n) > 0xffffffff))
-    throw new BackendError(`usage.completion_tokens is ${describeConfig(completionTokens)}: expected an integer in [0, ${n} x (2^32 - 1)] for ${n} choices`, true);
+  const total = reportedTokens(where, 'usage.completion_tokens', completionTokens, n);
   // Even split; the remainder goes to the first choices so the sum equals the server's count.
   return choices.map((_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
 }
@@ -255,7 +253,7 @@ export class OpenAIPolicy implements PolicyBackend<string> {
         const choices = checkChoices(ep.config.baseURL, (res as { choices?: unknown } | null)?.choices, n);
         return {
           texts: choices.map((c) => c.text),
-          tokens: splitTokens(choices, res.usage?.completion_tokens),
+          tokens: splitTokens(choices, res.usage?.completion_tokens, ep.config.baseURL),
           finished: choices.map((c) => !step || stepFinished(c, stops)),
         };
       },
@@ -277,18 +275,11 @@ function checkChoices(baseURL: string, raw: unknown, n: number): Choice[] {
         (n > 1 && raw.length === 1 ? ' (a server that ignores n, as some llama.cpp builds do, needs seedMode: sample: one request per sample)' : ''),
       true,
     );
-  const byIndex: Choice[] = new Array(n);
-  // A server that leaves every index out answers in order (what the old sort by index kept, too).
-  const inOrder = raw.every((c: unknown) => c !== null && typeof c === 'object' && (c as { index?: unknown }).index === undefined);
-  raw.forEach((c: unknown, k) => {
-    if (c === null || typeof c !== 'object') throw new BackendError(`${baseURL} returned choices[${k}] = ${describeConfig(c)}, not a choice object`, true);
-    const { text } = c as { text?: unknown };
-    const index = inOrder ? k : (c as { index?: unknown }).index;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= n || byIndex[index] !== undefined)
-      throw new BackendError(`${baseURL} returned choices[${k}] with index ${describeConfig(index)}: expected each of 0..${n - 1} once`, true);
-    if (typeof text !== 'string') throw new BackendError(`${baseURL} returned choice ${index} with ${text === undefined ? 'no text' : `text ${describeConfig(text)}, not a string`}`, true);
-    byIndex[index] = { ...(c as Choice), index };
-  });
+  const byIndex = orderByIndex<Choice>(baseURL, 'choices', raw, n);
+  for (const c of byIndex) {
+    const text: unknown = c.text;
+    if (typeof text !== 'string') throw new BackendError(`${baseURL} returned choice ${c.index} with ${text === undefined ? 'no text' : `text ${describeConfig(text)}, not a string`}`, true);
+  }
   return byIndex;
 }
 

@@ -11,7 +11,7 @@
 // pooling). The value of a prefix is the last row's `rewardIndex` entry (a bare scalar as it is).
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
-import { EndpointPool, endpointPoolFrom, postJson, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
+import { EndpointPool, endpointPoolFrom, orderByIndex, postJson, reportedTokens, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList, type PrefixList } from '../search/prefixes.ts';
 import { everyStep, scoreStepPrefixes } from '../search/score_steps.ts';
@@ -208,24 +208,8 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
             const r = await postJson<PoolingResponse>(url, { model: this.opts.model, input: texts }, { signal, apiKey: ep.config.apiKey });
             if (r === null || typeof r !== 'object' || !Array.isArray(r.data) || r.data.length !== texts.length)
               throw new BackendError(`${url} returned ${Array.isArray(r?.data) ? r.data.length : 'no'} results for ${texts.length} inputs`, true);
-            // Results are matched to inputs by index alone: anything but a permutation of 0..n-1 would
-            // pair scores with the wrong prefixes.
-            const byIndex: unknown[] = new Array(texts.length);
-            const seen = new Uint8Array(texts.length);
-            r.data.forEach((e, j) => {
-              if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new BackendError(`${url} result ${j} is not an object: ${JSON.stringify(e)?.slice(0, 100)}`, true);
-              const { index } = e;
-              if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= texts.length || seen[index])
-                throw new BackendError(`${url} result ${j} has index ${JSON.stringify(index)}: expected each of 0..${texts.length - 1} once`, true);
-              seen[index] = 1;
-              byIndex[index] = e.data;
-            });
-            // Counts land in a Uint32Array, where a negative or fractional count would wrap or truncate
-            // into a plausible number; such a reply is rejected rather than clamped to a made-up count.
-            const promptTokens = r.usage?.prompt_tokens ?? 0;
-            if (typeof promptTokens !== 'number' || !Number.isInteger(promptTokens) || promptTokens < 0 || promptTokens > 0xffffffff)
-              throw new BackendError(`${url} reported usage.prompt_tokens ${JSON.stringify(promptTokens)}: expected an integer in [0, 2^32 - 1]`, true);
-            return { data: byIndex, promptTokens };
+            const byIndex = orderByIndex<{ data?: unknown }>(url, 'data', r.data, texts.length).map((e) => e.data);
+            return { data: byIndex, promptTokens: reportedTokens(url, 'usage.prompt_tokens', r.usage?.prompt_tokens) };
           },
           batch.signal,
         );

@@ -160,12 +160,15 @@ describe('VllmPoolingVerifier', () => {
     const make = (root: string) => new VllmPoolingVerifier({ model: 'prm', endpoints: [root], problems: ['Q'], format: 'plain', retry: { maxAttempts: 2, baseDelayMs: 1 } });
     const reversed = await replyingPooling(() => ({ data: [row(1, 0.2), row(0, 0.1)], usage: { prompt_tokens: 10 } }));
     expect(Array.from((await make(reversed.root).scorePrefixes(batch)).values)).toEqual([0.1, 0.2]);
+    // A server that leaves every index out answers in order (the old sort by index kept that too).
+    const unindexed = await replyingPooling(() => ({ data: [{ data: [[0.9, 0.1]] }, { data: [[0.8, 0.2]] }], usage: { prompt_tokens: 10 } }));
+    expect(Array.from((await make(unindexed.root).scorePrefixes(batch)).values)).toEqual([0.1, 0.2]);
     for (const [data, message] of [
-      [[row(7, 0.1), row(1, 0.2)], /result 0 has index 7/],
-      [[row(0, 0.1), row(0, 0.2)], /result 1 has index 0/],
-      [[row(0, 0.1), row(undefined, 0.2)], /result 1 has index undefined/],
-      [[row(0.5, 0.1), row(1, 0.2)], /result 0 has index 0.5/],
-      [[null, null], /result 0 is not an object/],
+      [[row(7, 0.1), row(1, 0.2)], /data\[0\] with index 7/],
+      [[row(0, 0.1), row(0, 0.2)], /data\[1\] with index 0/],
+      [[row(0, 0.1), row(undefined, 0.2)], /data\[1\] with index undefined/],
+      [[row(0.5, 0.1), row(1, 0.2)], /data\[0\] with index 0\.5/],
+      [[null, null], /data\[0\] = null, not an object/],
     ] as const) {
       const bad = await replyingPooling(() => ({ data, usage: { prompt_tokens: 10 } }));
       const err = await make(bad.root).scorePrefixes(batch).catch((e) => e);
