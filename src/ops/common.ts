@@ -106,6 +106,13 @@ export function uniformOffsets(n: number, size: number): Uint32Array {
 /** The longest delay a Node timer honours (2^31-1 ms, about 24.8 days); longer ones fire after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** A delay or deadline in milliseconds that a Node timer can hold: finite, in [0, MAX_TIMER_MS]. */
+export function requireTimerMs(name: string, v: unknown): number {
+  const ms = requireFinite(name, v);
+  if (!(ms >= 0 && ms <= MAX_TIMER_MS)) throw new PavRangeError(`${name} must be in [0, ${MAX_TIMER_MS}], got ${ms}`);
+  return ms;
+}
+
 /** What kind of value v is, for 'got ...' in error messages. */
 export function describeType(v: unknown): string {
   if (v === null) return 'null';

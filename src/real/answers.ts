@@ -661,8 +661,8 @@ function canonicalNormalised(n: Normalised, timeoutMs: number): string {
  * "v = X" gets the key of X (so x = 2 and y = 2 share a key, although answersEqual tells them apart);
  * multiple-choice letters (C, (C), \textbf{C}) share one key;
  * other expressions become the engine's simplified MathJSON; text answers are lower-cased.
- * Equal keys imply equal answers; equal answers usually, not always, share a key (answersEqual is
- * the grader: it also proves x^2+2x+1 = (x+1)^2, which keys do not merge).
+ * Apart from that "v = X" case, equal keys imply equal answers; equal answers usually, not always,
+ * share a key (answersEqual is the grader: it also proves x^2+2x+1 = (x+1)^2, which keys do not merge).
  */
 export function canonicalAnswer(latex: string, options: { timeoutMs?: number } = {}): string {
   const cached = keyCache.get(latex);

@@ -271,8 +271,7 @@ export class EndpointPool {
       return { config: { ...c, baseURL: c.baseURL.replace(/\/+$/, ''), maxConcurrency }, inFlight: 0, requests: 0, failures: 0, failureRun: 0, downUntil: 0 };
     });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    if (!(this.retry.maxAttempts >= 1) || !Number.isInteger(this.retry.maxAttempts))
-      throw new ConfigError(`retry.maxAttempts must be an integer >= 1, got ${describeConfig(this.retry.maxAttempts)}`);
+    configNumber('retry.maxAttempts', this.retry.maxAttempts, 1, Infinity, true);
     // Delays and timeouts become Node timers, which fire after 1 ms for anything above 2^31-1 ms
     // (with a warning): a larger value would silently shorten them instead of lengthening them.
     configNumber('retry.baseDelayMs', this.retry.baseDelayMs, 0, MAX_TIMER_MS);
@@ -280,11 +279,11 @@ export class EndpointPool {
     configNumber('retry.timeoutMs', this.retry.timeoutMs, 1, MAX_TIMER_MS);
     this.circuit = { ...DEFAULT_CIRCUIT, ...options.circuit };
     const { failures, cooldownMs, maxCooldownMs } = this.circuit;
-    if (!Number.isInteger(failures) || failures < 0) throw new ConfigError(`circuit.failures must be an integer >= 0, got ${describeConfig(failures)}`);
+    configNumber('circuit.failures', failures, 0, Infinity, true);
     configNumber('circuit.cooldownMs', cooldownMs, 0, MAX_TIMER_MS);
     configNumber('circuit.maxCooldownMs', maxCooldownMs, 0, MAX_TIMER_MS);
     if (!(maxCooldownMs >= cooldownMs))
-      throw new ConfigError(`circuit.cooldownMs must be >= 0 and <= circuit.maxCooldownMs, got ${cooldownMs} and ${maxCooldownMs}`);
+      throw new ConfigError(`circuit.cooldownMs must be <= circuit.maxCooldownMs, got ${cooldownMs} and ${maxCooldownMs}`);
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => performance.now());
     this.onRetry = options.onRetry;

@@ -2,6 +2,7 @@
 import { PavRangeError, PavTypeError } from '../errors.ts';
 import type { TaskAdapter } from '../search/backends.ts';
 import { stringCode } from '../search/seeds.ts';
+import { describeType } from '../ops/common.ts';
 import { answersEqual, canonicalAnswer, extractAnswer } from './answers.ts';
 import type { TextProblem } from './problems.ts';
 
@@ -35,13 +36,13 @@ export class TextTask implements TaskAdapter<string> {
 
   constructor(problems: readonly TextProblem[], options: TextTaskOptions = {}) {
     // Checked once here: a bad entry would otherwise fail, or grade against "undefined", on every trace.
-    if (!Array.isArray(problems)) throw new PavTypeError(`problems must be an array of TextProblems, got ${problems === null ? 'null' : typeof problems}`);
+    if (!Array.isArray(problems)) throw new PavTypeError(`problems must be an array of TextProblems, got ${describeType(problems)}`);
     for (let i = 0; i < problems.length; i++) {
       const p: unknown = problems[i];
-      if (p === null || typeof p !== 'object') throw new PavTypeError(`problems[${i}] must be a TextProblem { id, problem, answer }, got ${p === null ? 'null' : typeof p}`);
+      if (p === null || typeof p !== 'object') throw new PavTypeError(`problems[${i}] must be a TextProblem { id, problem, answer }, got ${describeType(p)}`);
       const r = p as Record<string, unknown>;
       const bad = (['id', 'problem', 'answer'] as const).find((k) => typeof r[k] !== 'string');
-      if (bad !== undefined) throw new PavTypeError(`problems[${i}].${bad} must be a string, got ${r[bad] === null ? 'null' : typeof r[bad]}`);
+      if (bad !== undefined) throw new PavTypeError(`problems[${i}].${bad} must be a string, got ${describeType(r[bad])}`);
     }
     this.problems = problems;
     this.name = options.name ?? 'text';

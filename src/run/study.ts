@@ -150,7 +150,7 @@ export function formatStudy(r: StudyResult, study: StudyOptions): string {
           ? `N=${b.budget}: no PAV setting beats PRM (${pct(b.prmAccuracy)}) on ${r.problems} problems`
           : `N=${b.budget}: best ${r.rowKind}=${b.prover}, alpha=${b.alpha}: ${pct(b.accuracy)} vs PRM ${pct(b.prmAccuracy)}, ` +
             `${b.diff >= 0 ? '+' : ''}${(100 * b.diff).toFixed(1)} ± ${(100 * b.se).toFixed(1)} points paired by problem (${r.problems} problems; ` +
-            `the best of ${r.rows.length * (r.alphas.length - (r.alphas.includes(0) ? 1 : 0))} PAV settings, so read it as an upper estimate)`,
+            `the best of ${r.rows.length * (r.alphas.length - 1)} PAV settings, so read it as an upper estimate)`,
       )
       .join('\n'),
   );

@@ -2,7 +2,7 @@
 // run concurrently so one lane's verifier work overlaps another lane's generation; a cohort whose
 // shared call fails is retried problem by problem so one bad problem cannot sink the others.
 import { ErrorCodes, isCodedError, PavRangeError, PavTypeError } from '../errors.ts';
-import { MAX_TIMER_MS, requireFinite, requireInteger } from '../ops/common.ts';
+import { requireInteger, requireTimerMs } from '../ops/common.ts';
 import { checkBackends } from './backend_checks.ts';
 import { runBestOfN } from './best_of_n.ts';
 import { runStepSearch } from './beam.ts';
@@ -148,8 +148,7 @@ export async function solve<S>(
   checkBackends(backends, config.algorithm);
   checkProblems([problem], backends.task.problemCount, 'problem');
   // Node fires a longer timer after 1 ms: a deadline past its range would cut every search at once.
-  if (opts.deadlineMs !== undefined && !(requireFinite('deadlineMs', opts.deadlineMs) >= 0 && opts.deadlineMs <= MAX_TIMER_MS))
-    throw new PavRangeError(`deadlineMs must be in [0, ${MAX_TIMER_MS}], got ${opts.deadlineMs}`);
+  if (opts.deadlineMs !== undefined) requireTimerMs('deadlineMs', opts.deadlineMs);
   await initKeys();
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const deadline = opts.deadlineMs === undefined ? undefined : performance.now() + opts.deadlineMs;

@@ -2,7 +2,7 @@
 // length into batches of up to maxBatchRows rows, waiting at most maxWaitMs for company, keeps at most
 // maxInFlight batches dispatched, bounds the rows waiting, and splits each batch's output back.
 import { BackendError, ErrorCodes, PavError, PavRangeError, PavTypeError, isCodedError } from '../errors.ts';
-import { MAX_TIMER_MS, requireFinite, requireInteger } from '../ops/common.ts';
+import { requireInteger, requireTimerMs } from '../ops/common.ts';
 
 /** Runs one batch: ids/mask [rows, seqLen] row-major; returns the model output for those rows (row-major). */
 export type BatchDispatch = (ids: BigInt64Array, mask: BigInt64Array, rows: number, seqLen: number) => Promise<Float32Array>;
@@ -77,8 +77,7 @@ export function ownsBuffer(a: BigInt64Array | Float32Array): boolean {
  */
 export function batcherOptions(o: Omit<BatcherOptions, 'dispatch'>): Required<Omit<BatcherOptions, 'dispatch'>> {
   const maxBatchRows = requireInteger('maxBatchRows', o.maxBatchRows, 1);
-  const maxWaitMs = requireFinite('maxWaitMs', o.maxWaitMs);
-  if (maxWaitMs < 0 || maxWaitMs > MAX_TIMER_MS) throw new PavRangeError(`maxWaitMs must be in [0, ${MAX_TIMER_MS}], got ${maxWaitMs}`);
+  const maxWaitMs = requireTimerMs('maxWaitMs', o.maxWaitMs);
   const onQueueFull = o.onQueueFull ?? 'wait';
   if (onQueueFull !== 'wait' && onQueueFull !== 'reject')
     throw new PavTypeError(`onQueueFull must be 'wait' or 'reject', got ${JSON.stringify(o.onQueueFull)}`);
