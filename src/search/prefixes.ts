@@ -97,10 +97,11 @@ export class PrefixList<S> {
 
   /** Step t of prefix i, read in place (a walk up the tree for tree bases: use copySteps to read them all). */
   stepAt(i: number, t: number): S {
-    const len = this.lengthOf(i);
+    this.check(i);
+    const n = this.baseLength(i);
+    const len = n + (this.appended ? 1 : 0);
     if (!(Number.isInteger(t) && t >= 0 && t < len))
       throw new PavRangeError(`step index is ${t}, expected an integer in [0, ${len - 1}] (prefix ${i} has ${len} steps)`, ErrorCodes.OUT_OF_RANGE);
-    const n = this.baseLength(i);
     if (t >= n) return (this.appended as readonly S[])[i];
     if (!this.tree) return (this.bases as readonly S[][])[i][t];
     let node = this.nodeOf(i);
@@ -120,6 +121,11 @@ export class PrefixList<S> {
   /** Write prefix i's steps into out[at ..]; returns how many. */
   copySteps(i: number, out: { [k: number]: S }, at: number): number {
     this.check(i);
+    return this.copyChecked(i, out, at);
+  }
+
+  /** copySteps for an index already checked (at() checks once, not once per read). */
+  private copyChecked(i: number, out: { [k: number]: S }, at: number): number {
     let n: number;
     if (this.tree) n = this.tree.copyPath(this.nodeOf(i), out, at);
     else {
@@ -136,8 +142,8 @@ export class PrefixList<S> {
   at(i: number): readonly S[] {
     this.check(i);
     if (this.bases) return this.bases[i];
-    const out: S[] = new Array(this.lengthOf(i));
-    this.copySteps(i, out, 0);
+    const out: S[] = new Array(this.baseLength(i) + (this.appended ? 1 : 0));
+    this.copyChecked(i, out, 0);
     return out;
   }
 
