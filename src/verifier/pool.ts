@@ -115,33 +115,29 @@ export async function createVerifierPool(options: VerifierPoolOptions): Promise<
     idleTimeout: Number.MAX_SAFE_INTEGER, // a worker holds a session; never let it idle out
   });
 
-  // One start-up task per worker (each worker is busy with one, so all get one): sessions are built and
-  // checked before the first request, and a broken model fails here with a typed error.
-  // Whatever fails from here on stops the workers: idleTimeout would otherwise keep them forever.
-  let infos: InitResult[];
-  let batcher: DynamicBatcher;
-  try {
-    try {
-      infos = (await Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'init' } satisfies WorkerTask)))) as InitResult[];
-    } catch (e) {
-      throw new ConfigError(`verifier pool could not start a session for ${typeof options.modelPath === 'string' ? options.modelPath : 'the model bytes'}: ${(e as Error).message}`, { cause: e });
-    }
-    const fallback = infos.find((i) => i.fallback)?.fallback;
-    if (fallback && !warned.has(fallback)) {
-      warned.add(fallback);
-      process.emitWarning(fallback, { code: 'PAVSEARCH_ORT_FALLBACK' });
-    }
+  // Options were checked above, so building the batcher cannot fail; it dispatches nothing until run().
+  const batcher = new DynamicBatcher({
+    ...batching,
+    dispatch: (ids, mask, batch, seqLen) =>
+      piscina.run({ kind: 'run', ids, mask, batch, seqLen } satisfies WorkerTask, {
+        transferList: (ids.buffer === mask.buffer ? [ids.buffer] : [ids.buffer, mask.buffer]) as ArrayBuffer[],
+      }) as Promise<Float32Array>,
+  });
 
-    batcher = new DynamicBatcher({
-      ...batching,
-      dispatch: (ids, mask, batch, seqLen) =>
-        piscina.run({ kind: 'run', ids, mask, batch, seqLen } satisfies WorkerTask, {
-          transferList: (ids.buffer === mask.buffer ? [ids.buffer] : [ids.buffer, mask.buffer]) as ArrayBuffer[],
-        }) as Promise<Float32Array>,
-    });
+  // One start-up task per worker (each worker is busy with one, so all get one): sessions are built and
+  // checked before the first request, and a broken model fails here with a typed error (and stops the
+  // workers: idleTimeout would otherwise keep them forever).
+  let infos: InitResult[];
+  try {
+    infos = (await Promise.all(Array.from({ length: workers }, () => piscina.run({ kind: 'init' } satisfies WorkerTask)))) as InitResult[];
   } catch (e) {
     await piscina.destroy();
-    throw e;
+    throw new ConfigError(`verifier pool could not start a session for ${typeof options.modelPath === 'string' ? options.modelPath : 'the model bytes'}: ${(e as Error).message}`, { cause: e });
+  }
+  const fallback = infos.find((i) => i.fallback)?.fallback;
+  if (fallback && !warned.has(fallback)) {
+    warned.add(fallback);
+    process.emitWarning(fallback, { code: 'PAVSEARCH_ORT_FALLBACK' });
   }
 
   let closing: Promise<void> | undefined;
