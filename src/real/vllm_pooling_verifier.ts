@@ -11,7 +11,7 @@
 // pooling). The value of a prefix is the last row's `rewardIndex` entry (a bare scalar as it is).
 import { BackendError, ConfigError, PavRangeError } from '../errors.ts';
 import type { ScoreBatch, ScoreRequestBatch, StepScoreBatch, VerifierBackend } from '../search/backends.ts';
-import { EndpointPool, endpointPoolFrom, orderByIndex, postJson, reportedTokens, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
+import { EndpointPool, configNumber, describeConfig, endpointPoolFrom, orderByIndex, postJson, reportedTokens, type EndpointConfig, type PoolOptions, type RetryPolicy, type CircuitPolicy } from './endpoints.ts';
 import { problemTextLookup } from './problems.ts';
 import { prefixList, type PrefixList } from '../search/prefixes.ts';
 import { everyStep, scoreStepPrefixes } from '../search/score_steps.ts';
@@ -78,7 +78,7 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
     this.opts = options;
     this.name = options.name ?? `vllm-pooling:${options.model}`;
     this.stepTag = options.stepTag ?? '<extra_0>';
-    if (typeof this.stepTag !== 'string') throw new ConfigError(`stepTag must be a string, got ${typeof this.stepTag}`);
+    if (typeof this.stepTag !== 'string') throw new ConfigError(`stepTag must be a string, got ${describeConfig(this.stepTag)}`);
     if (this.stepTag === '') throw new ConfigError('stepTag must not be empty');
     const f = options.format ?? 'qwen-prm';
     if (f !== 'qwen-prm' && f !== 'plain' && typeof f !== 'function')
@@ -86,12 +86,9 @@ export class VllmPoolingVerifier implements VerifierBackend<string> {
     this.format = f === 'qwen-prm' ? qwenPrmInput : f === 'plain' ? plainInput : f;
     if (options.transform !== undefined && options.transform !== 'none' && options.transform !== 'sigmoid')
       throw new ConfigError(`transform must be 'none' or 'sigmoid', got ${JSON.stringify(options.transform)}`);
-    const empty = options.emptyPrefixValue ?? 0.5;
-    if (!(empty >= 0 && empty <= 1)) throw new ConfigError(`emptyPrefixValue must be in [0, 1], got ${options.emptyPrefixValue}`);
-    const rewardIndex = this.rewardIndex;
-    if (!Number.isInteger(rewardIndex) || rewardIndex < 0) throw new ConfigError(`rewardIndex must be an integer >= 0, got ${rewardIndex}`);
-    const maxBatch = options.maxBatch ?? 16;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`maxBatch must be a positive integer, got ${maxBatch}`);
+    configNumber('emptyPrefixValue', options.emptyPrefixValue ?? 0.5, 0, 1);
+    configNumber('rewardIndex', this.rewardIndex, 0, Infinity, true);
+    const maxBatch = configNumber('maxBatch', options.maxBatch ?? 16, 1, Infinity, true);
     const ep = options.endpoints;
     if (!(ep instanceof EndpointPool) && !Array.isArray(ep)) throw new ConfigError('endpoints must be an array of server URLs (or { baseURL }) or an EndpointPool');
     this.pool = endpointPoolFrom(

@@ -198,8 +198,8 @@ describe('VllmPoolingVerifier', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ format: 'qwen' }, /^format must be 'qwen-prm', 'plain' or a function, got "qwen"/],
       [{ transform: 'logit' }, /^transform must be 'none' or 'sigmoid', got "logit"/],
-      [{ emptyPrefixValue: 7 }, /^emptyPrefixValue must be in \[0, 1\], got 7/],
-      [{ emptyPrefixValue: NaN }, /^emptyPrefixValue must be in \[0, 1\], got NaN/],
+      [{ emptyPrefixValue: 7 }, /^emptyPrefixValue must be a finite number in \[0, 1\], got 7/],
+      [{ emptyPrefixValue: NaN }, /^emptyPrefixValue must be a finite number in \[0, 1\], got NaN/],
       [{ stepTag: '' }, /^stepTag must not be empty/],
       [{ stepTag: 5 }, /^stepTag must be a string/],
       [{ rewardIndex: -1 }, /^rewardIndex must be an integer >= 0/],
