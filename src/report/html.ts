@@ -2,7 +2,7 @@
 // so the file renders offline with JavaScript off. Every sentence is generated from the numbers.
 import { PHASES } from '../search/compute.ts';
 import type { ResultRow } from '../run/results_store.ts';
-import { cheapestBy, HEADLINE_METHOD, comparisonSentences, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
+import { HEADLINE_METHOD, comparisonSentences, labelOf, methodOf, REFERENCE_METHOD, type MethodSummary, type Point, type RunSummary } from '../run/summary.ts';
 import { atOther } from '../run/table.ts';
 import { phaseTotals, renderCharts, type Chart } from './charts.ts';
 
@@ -246,10 +246,8 @@ function efficiencySection(s: RunSummary): string {
     const hasFlops = refPoint?.flops !== undefined;
     const head = ['method', 'best accuracy', 'matches at', 'policy tokens there', 'compute ratio (policy tok)', 'compute ratio (all tok)', ...(hasFlops ? ['compute ratio (FLOPs)'] : [])];
     const body = s.efficiency.map((e) => {
-      const m = s.methods.find((x) => x.method === e.method);
-      // FLOPs like the token ratios: at the cheapest matching budget by FLOPs.
-      const mp = e.match && m ? cheapestBy(m.points.filter((p) => p.accuracy >= ref.accuracy && p.flops !== undefined), (p) => p.flops!) : undefined;
-      const fr = hasFlops && mp?.flops ? ratio(refPoint!.flops! / mp.flops) + (mp.budget !== e.match!.budget ? ` (N=${mp.budget})` : '') : '-';
+      const fr =
+        hasFlops && e.ratioFlops !== null ? ratio(e.ratioFlops) + (e.flopsMatchBudget !== e.match?.budget ? ` (N=${e.flopsMatchBudget})` : '') : '-';
       return [
         esc(e.label) + (e.method === HEADLINE_METHOD ? ' *' : ''),
         pct(e.bestAccuracy),

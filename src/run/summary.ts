@@ -43,6 +43,9 @@ export interface Efficiency {
   ratioPolicyTokens: number | null;
   ratioTotalTokens: number | null;
   totalMatchBudget: number | null;
+  /** The same for FLOPs, where model sizes were given (else null). */
+  ratioFlops: number | null;
+  flopsMatchBudget: number | null;
   bestAccuracy: number;
 }
 
@@ -117,6 +120,7 @@ export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): R
           const matching = m.points.filter((p) => p.accuracy >= reference.accuracy);
           const cheapest = cheapestBy(matching, (p) => p.policyTokens);
           const cheapestTotal = cheapestBy(matching, (p) => p.totalTokens);
+          const cheapestFlops = refPoint?.flops ? cheapestBy(matching.filter((p) => p.flops !== undefined), (p) => p.flops!) : undefined;
           return {
             method: m.method,
             label: m.label,
@@ -126,6 +130,8 @@ export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): R
             ratioPolicyTokens: cheapest && cheapest.policyTokens > 0 ? reference.policyTokens / cheapest.policyTokens : null,
             ratioTotalTokens: cheapestTotal && cheapestTotal.totalTokens > 0 ? reference.totalTokens / cheapestTotal.totalTokens : null,
             totalMatchBudget: cheapestTotal ? cheapestTotal.budget : null,
+            ratioFlops: cheapestFlops?.flops ? refPoint!.flops! / cheapestFlops.flops : null,
+            flopsMatchBudget: cheapestFlops ? cheapestFlops.budget : null,
             bestAccuracy: Math.max(...m.points.map((p) => p.accuracy)),
           };
         })

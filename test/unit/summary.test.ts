@@ -87,6 +87,18 @@ describe('summarize', () => {
     expect(e.totalMatchBudget).toBe(8);
     expect(e.ratioTotalTokens).toBeCloseTo(3840 / 350);
     expect(formatSummary(t)).toMatch(/beam \(PAV\) \* +60\.0% +N=4 +12\.80x +10\.97x \(N=8\)/);
+    expect([e.ratioFlops, e.flopsMatchBudget]).toEqual([null, null]);
+    // FLOPs the same way: with both models priced alike they follow all tokens, to N=8.
+    const priced = summarize(
+      [
+        ...rows('best-of-n', 'orm', 128, 10, 5, 1280, 9),
+        ...withVerifier(rows('beam', 'pav', 4, 10, 5, 100), 1500),
+        ...withVerifier(rows('beam', 'pav', 8, 10, 6, 150), 200),
+      ],
+      { policyParams: 1e9, verifierParams: 1e9 },
+    ).efficiency.find((x) => x.method === 'beam/pav')!;
+    expect(priced.flopsMatchBudget).toBe(8);
+    expect(priced.ratioFlops).toBeCloseTo(3840 / 350);
   });
 
   it('failed rows count as not solved but add no compute, and leave the paired comparison', () => {
