@@ -2,6 +2,7 @@
 // and read back inference graphs, parsed at load time by protobufjs. Field numbers are the official ones;
 // proto2 syntax so that explicitly set zero values (an int attribute 0, dim 0) are still written.
 import protobuf from 'protobufjs';
+import { ConfigError, PavTypeError } from '../errors.ts';
 
 const ONNX_SCHEMA = `
 syntax = "proto2";
@@ -208,7 +209,17 @@ export function encodeModel(model: ModelProtoObject): Uint8Array {
 }
 
 /** Parse the bytes of an .onnx file (int64 fields come back as numbers; bytes as Uint8Array). */
-export function decodeModel(bytes: Uint8Array): ModelProtoObject {
+/** Decode ONNX model bytes; `what` names them in errors (a file path). Not a model: a ConfigError. */
+export function decodeModel(bytes: Uint8Array, what = 'the model bytes'): ModelProtoObject {
+  if (!(bytes instanceof Uint8Array)) throw new PavTypeError(`${what} must be a Uint8Array`);
   const T = modelProtoType();
-  return T.toObject(T.decode(bytes), { longs: Number, defaults: false, arrays: true }) as ModelProtoObject;
+  let m: ModelProtoObject;
+  try {
+    m = T.toObject(T.decode(bytes), { longs: Number, defaults: false, arrays: true }) as ModelProtoObject;
+  } catch (e) {
+    throw new ConfigError(`${what} is not an ONNX model (${(e as Error).message})`, { cause: e });
+  }
+  // Empty or unrelated bytes can decode to a message with no graph at all.
+  if (!m.graph) throw new ConfigError(`${what} is not an ONNX model (no graph)`);
+  return m;
 }

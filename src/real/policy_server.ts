@@ -91,7 +91,10 @@ export function parseStepPrompt(prompt: string, parseStep: (text: string) => num
     if (!Number.isInteger(s)) throw new RequestError(400, `prompt step ${i} (${JSON.stringify(b)}) is not a step`, 'prompt');
     return s;
   });
-  return { problem: Number(head[1]), prefix };
+  // A huge index would wrap in the Uint32Array of problems and serve another problem's samples.
+  const problem = Number(head[1]);
+  if (!(problem < 2 ** 32)) throw new RequestError(400, `prompt's problem index ${head[1]} is out of range`, 'prompt');
+  return { problem, prefix };
 }
 
 /**

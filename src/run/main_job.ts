@@ -63,6 +63,16 @@ function linkLatest(dir: string): void {
   }
 }
 
+/**
+ * Where this run's trace goes: trace.json, or after a resume trace-2.json, trace-3.json, ... (the
+ * earlier part's spans are kept: a resumed run records only the part it ran).
+ */
+function freeTracePath(dir: string): string {
+  let path = join(dir, 'trace.json');
+  for (let k = 2; existsSync(path); k++) path = join(dir, `trace-${k}.json`);
+  return path;
+}
+
 export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): Promise<MainJobResult> {
   const t0 = performance.now();
   const dir = resolve(config.out ?? defaultOutDir());
@@ -101,7 +111,7 @@ export async function runMainJob(config: RunConfig, opts: MainJobOptions = {}): 
       onRow: (row, done, total) => opts.progress?.update(done, total, String(row.configKey)),
     });
     opts.progress?.stop();
-    if (config.trace && clock.spans) writeTraceEvents(join(dir, 'trace.json'), clock.spans);
+    if (config.trace && clock.spans) writeTraceEvents(freeTracePath(dir), clock.spans);
     const rows = store.rows();
     const summary = summarize(rows, config.modelSizes);
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;

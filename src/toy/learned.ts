@@ -10,7 +10,7 @@
 // with) at fixed positions of the token-match features, and the FREE slots give the remaining
 // budget; the value depends on exactly these two things.
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, PavError, PavRangeError } from '../errors.ts';
+import { ConfigError, ErrorCodes, PavError, PavRangeError } from '../errors.ts';
 import { decodeModel } from '../onnx/proto.ts';
 import type { ScoreBatch, ScoreRequestBatch, VerifierBackend } from '../search/backends.ts';
 import { prefixList, type Prefixes } from '../search/prefixes.ts';
@@ -166,7 +166,13 @@ export interface ToyPrmMetadata {
 export const TOY_PRM_METADATA_KEY = 'pavsearch.toy_prm';
 
 export function readToyPrmMetadata(modelPath: string): ToyPrmMetadata {
-  const m = decodeModel(readFileSync(modelPath));
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(modelPath);
+  } catch (e) {
+    throw new ConfigError(`cannot read ${modelPath}: ${(e as Error).message}`, { cause: e });
+  }
+  const m = decodeModel(bytes, modelPath);
   const entry = m.metadataProps?.find((p) => p.key === TOY_PRM_METADATA_KEY);
   if (!entry) throw new PavError(`${modelPath} has no ${TOY_PRM_METADATA_KEY} metadata: not a toy PRM written by fit.ts`, ErrorCodes.CONFIG);
   return JSON.parse(entry.value) as ToyPrmMetadata;

@@ -31,6 +31,11 @@ describe('main job', () => {
     const cats = new Set(trace.filter((e) => e.ph === 'X').map((e) => e.cat));
     expect([...cats].sort()).toEqual(['generate', 'prune', 'score']);
     await expect(runMainJob(config)).rejects.toBeInstanceOf(ConfigError);
+    // A resume records only the part it runs: the first trace stays, the resumed part goes beside it.
+    const first = readFileSync(join(out, 'trace.json'), 'utf8');
+    await runMainJob(config, { resume: true });
+    expect(readFileSync(join(out, 'trace.json'), 'utf8')).toBe(first);
+    expect(existsSync(join(out, 'trace-2.json'))).toBe(true);
   });
 
   it('a grid with a bad cell fails before it writes anything', async () => {

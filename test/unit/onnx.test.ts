@@ -69,6 +69,12 @@ describe('GraphBuilder', () => {
     expect(m.metadataProps).toEqual([{ key: 'kind', value: 'test' }]);
   });
 
+  it('bytes that are not a model are a ConfigError naming them, not a protobuf error', () => {
+    for (const bytes of [new TextEncoder().encode('not a model at all\n'), new Uint8Array(0), Uint8Array.of(0x0a, 0xff)])
+      expect(() => decodeModel(bytes, 'x.onnx')).toThrow(expect.objectContaining({ code: 'ERR_PAV_CONFIG', message: expect.stringMatching(/^x\.onnx is not an ONNX model/) }));
+    expect(() => decodeModel('x' as unknown as Uint8Array)).toThrow(/the model bytes must be a Uint8Array/);
+  });
+
   it('refuses duplicate names and mismatched initializer sizes', () => {
     const g = new GraphBuilder();
     g.input('x', DataType.FLOAT, [1]);

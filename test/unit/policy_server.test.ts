@@ -145,6 +145,12 @@ describe('policy server protocol', () => {
     expect((await post({ prompt: encodeStepPrompt(0, []), n: 0 })).status).toBe(400);
     expect((await post({ prompt: encodeStepPrompt(0, []), model: 'other' })).status).toBe(404);
     expect((await post({ prompt: encodeStepPrompt(99, []) })).status).toBe(400); // policy RangeError
+    // Indices past 2^32 wrapped in the problems array and served problem 1's (or 0's) samples.
+    for (const big of ['4294967297', '4294967296', '9'.repeat(40)]) {
+      const w = await post({ prompt: `problem: ${big}\n\n` });
+      expect(w.status, big).toBe(400);
+      expect(((await w.json()) as { error: { param: string } }).error.param).toBe('prompt');
+    }
     const r = await post({ prompt: encodeStepPrompt(0, ['x']) });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { param: string } }).error.param).toBe('prompt');
