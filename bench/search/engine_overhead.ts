@@ -151,7 +151,9 @@ class Recorder {
     private readonly lanes: number,
     window: number,
   ) {
-    this.size = Math.ceil(window / Math.min(lanes, window));
+    // As runSearchBatch does: the window is at most the problem count.
+    const inFlight = Math.min(window, P);
+    this.size = Math.ceil(inFlight / Math.min(lanes, inFlight));
   }
   private record(problems: Uint32Array, call: () => Promise<unknown>): void {
     const c = Math.floor(problems[0] / this.size);

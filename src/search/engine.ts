@@ -38,7 +38,9 @@ export async function runSearchBatch<S>(
   const config = parseSearchConfig(configInput);
   checkBackends(backends, config.algorithm);
   checkProblems(problems, backends.task.problemCount);
-  const window = requireInteger('window', opts.window ?? 64, 1);
+  // A window past the problem count is the problem count: 10 problems with a window of 64 and
+  // 3 lanes would otherwise all go to one lane (cohorts of 22), losing the overlap.
+  const window = Math.min(requireInteger('window', opts.window ?? 64, 1), Math.max(1, problems.length));
   // More lanes than problems in flight would leave lanes with nothing to run.
   const lanes = Math.min(requireInteger('lanes', opts.lanes ?? 2, 1), window);
   await initKeys();

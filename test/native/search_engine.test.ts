@@ -487,6 +487,12 @@ describe('faults, cancellation and deadlines', () => {
     await expect(solve(b, config, 0, { onProgress })).rejects.toBe(progressError);
   });
 
+  it('a window larger than the batch still spreads it over the lanes', async () => {
+    const lanes = new Set<number>();
+    await runSearchBatch(noisy(), { algorithm: 'beam', budget: 4 }, problems.slice(0, 10), { window: 64, lanes: 3, onProgress: (e) => void lanes.add(e.lane) });
+    expect([...lanes].sort()).toEqual([0, 1, 2]);
+  });
+
   it('a failing lane stops the others', async () => {
     const b = noisy();
     const slow = { ...b, verifier: new FaultyVerifier(b.verifier, { delayMs: 5 }) };
