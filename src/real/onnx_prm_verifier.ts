@@ -244,7 +244,13 @@ export class OnnxPrmVerifier implements VerifierBackend<string> {
       // An LM head's logits are [B, T, vocabulary]: the workers keep the two label columns only.
       ...(head.kind === 'lm' ? { outputColumns: [head.negative, head.positive] } : {}),
     };
-    const pool = o.pool ?? (await createVerifierPool(poolOpts));
+    // The pool names a bad option (workers, maxBatchRows, maxWaitMs...) as an argument error; here
+    // they are this verifier's options, so they are ConfigErrors like the rest of them.
+    const pool =
+      o.pool ??
+      (await createVerifierPool(poolOpts).catch((e: unknown) => {
+        throw e instanceof PavRangeError || e instanceof PavTypeError ? new ConfigError(e.message, { cause: e }) : e;
+      }));
     try {
       const kept = pool.outputColumns;
       if (kept) {

@@ -345,6 +345,9 @@ describe('typed errors', () => {
     await expect(OnnxPrmVerifier.create(base(cls, { padTokenId: 2 ** 31 }))).rejects.toThrow(/padTokenId must be below 2\^31/);
     await expect(OnnxPrmVerifier.create(base(cls, { padMultiple: 0 }))).rejects.toThrow(/padMultiple must be an integer >= 1/);
     await expect(OnnxPrmVerifier.create(base(cls, { maxLength: 1 }))).rejects.toThrow(ConfigError);
+    // Pool options are this verifier's options too: ConfigErrors naming them, not argument errors.
+    await expect(OnnxPrmVerifier.create(base(cls, { maxWaitMs: Infinity }))).rejects.toThrow(expect.objectContaining({ code: 'ERR_PAV_CONFIG', message: expect.stringMatching(/maxWaitMs/) }));
+    await expect(OnnxPrmVerifier.create(base(cls, { workers: 0 }))).rejects.toThrow(expect.objectContaining({ code: 'ERR_PAV_CONFIG', message: expect.stringMatching(/workers/) }));
     // Every padded call would fail inside the model's embedding Gather.
     await expect(OnnxPrmVerifier.create(base(cls, { padTokenId: 100000 }))).rejects.toThrow(/padTokenId 100000 is out of range: .*tokenizer\.json has \d+ token ids/);
     // The Qwen template ends with 2 tokens after the last tag: a shorter cut loses every value.
