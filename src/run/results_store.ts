@@ -61,14 +61,16 @@ export class ResultsStore {
     const end = text.lastIndexOf('\n') + 1;
     this.size = Buffer.byteLength(text.slice(0, end));
     ftruncateSync(this.fd, this.size);
-    for (const row of parseRows(this.path, text)) this.done.add(rowKey(row.configKey, row.problem));
+    // A failed row (a backend error) is not done: the resumed run tries that problem again, and
+    // its new row takes the failed one's place (parseRows).
+    for (const row of parseRows(this.path, text)) if (row.status !== 'failed') this.done.add(rowKey(row.configKey, row.problem));
   }
 
   has(configKey: string, problem: number): boolean {
     return this.done.has(rowKey(configKey, problem));
   }
 
-  /** Append one row (written before returning; synced per the interval). Duplicates are ignored. */
+  /** Append one row (written before returning; synced per the interval). Rows already done are ignored. */
   append(row: ResultRow): void {
     const key = rowKey(row.configKey, row.problem);
     if (this.done.has(key)) return;
@@ -113,12 +115,13 @@ export function readResults(path: string): ResultRow[] {
 }
 
 /**
- * The complete lines of a results file as checked rows, the first of each (configKey, problem) only,
- * as append keeps them. A last line without its newline is a write cut by a kill: left out, not an error.
+ * The complete lines of a results file as checked rows, one per (configKey, problem): the first, as
+ * append keeps them, except that a later row replaces a failed one (a resumed run's retry). A last
+ * line without its newline is a write cut by a kill: left out, not an error.
  */
 function parseRows(path: string, text: string): ResultRow[] {
   const rows: ResultRow[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
   lines.forEach((line, i) => {
     if (!line.trim()) return;
@@ -130,9 +133,11 @@ function parseRows(path: string, text: string): ResultRow[] {
     }
     checkRow(row, `${path}:${i + 1}`);
     const key = rowKey(row.configKey, row.problem);
-    if (seen.has(key)) return;
-    seen.add(key);
-    rows.push(row);
+    const at = seen.get(key);
+    if (at === undefined) {
+      seen.set(key, rows.length);
+      rows.push(row);
+    } else if (rows[at].status === 'failed') rows[at] = row;
   });
   return rows;
 }

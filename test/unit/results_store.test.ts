@@ -46,6 +46,24 @@ describe('ResultsStore', () => {
     expect(lines.map((r) => r.problem)).toEqual([0, 1, 2]);
   });
 
+  it('on resume a failed row is tried again, and its retry takes its place', () => {
+    const path = join(dir, 'f.jsonl');
+    const failed = row('m@2', 1, { correct: false, status: 'failed', error: 'ERR_PAV_BACKEND: server down' });
+    writeFileSync(path, [row('m@2', 0), failed].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const s = new ResultsStore(path, { resume: true });
+    expect(s.has('m@2', 0)).toBe(true);
+    // A transient backend outage must not mark the problem failed for good.
+    expect(s.has('m@2', 1)).toBe(false);
+    s.append(row('m@2', 1));
+    expect(s.rows()).toEqual([row('m@2', 0), row('m@2', 1)]);
+    s.close();
+    expect(readResults(path)).toEqual([row('m@2', 0), row('m@2', 1)]);
+    // Done once retried: a second resume leaves it.
+    const again = new ResultsStore(path, { resume: true });
+    expect(again.has('m@2', 1)).toBe(true);
+    again.close();
+  });
+
   it('refuses a damaged line in the middle, naming it', () => {
     const path = join(dir, 'c.jsonl');
     writeFileSync(path, JSON.stringify(row('m@2', 0)) + '\nnot json\n' + JSON.stringify(row('m@2', 1)) + '\n');
