@@ -12,6 +12,7 @@ import { OnnxPrmVerifier } from '../../src/real/onnx_prm_verifier.ts';
 import { OpenAIPolicy } from '../../src/real/openai_policy.ts';
 import { loadProblems } from '../../src/real/problems.ts';
 import { TextTask } from '../../src/real/text_task.ts';
+import { readResults } from '../../src/run/results_store.ts';
 import { runMainJob } from '../../src/run/main_job.ts';
 import { parseRunConfig } from '../../src/run/run_config.ts';
 import { createTextBackends } from '../../src/run/text_backends.ts';
@@ -146,6 +147,13 @@ describe('main job with a backend section', () => {
     expect(summary.problems).toBe(rows.length);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { config: { backend: { kind: string } } };
     expect(manifest.config.backend.kind).toBe('openai');
+    // --resume tries the failed problem again (its 4 rows; the server still fails it, so the new
+    // failed rows take the old ones' place) and redoes nothing else.
+    await runMainJob(config, { resume: true });
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(rows.length * 4 + 4);
+    const effective = readResults(join(out, 'results.jsonl'));
+    expect(effective).toHaveLength(rows.length * 4);
+    expect(effective.filter((r) => r.status === 'failed').map((r) => r.problem)).toEqual([FAILING, FAILING, FAILING, FAILING]);
   });
 
   it('`search` on real-model backends: one problem, its trace and per-step Q, A and PAV score', async () => {
