@@ -189,8 +189,13 @@ function normalise(raw: string): Normalised {
     .replace(/\\q?quad\b/g, ' ')
     .replace(/~/g, ' ');
   s = s.replace(/\\[dt]frac/g, '\\frac').replace(/\\[dt]binom/g, '\\binom');
-  // Degrees: ^\circ, ^{\circ}, \degree, the degree sign; "30^\circ" is graded as 30.
-  s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ\b|\\circ\b|\\degree\b|°/g, '');
+  // Degrees: ^\circ, ^{\circ}, \degree, the degree sign; "30^\circ" is graded as 30. Inside a
+  // trigonometric function a degree is an angle, not a unit: \sin 30^\circ is \sin(30 pi/180) = 1/2,
+  // and stripping it there would read 30 radians.
+  const DEGREE = /\^\s*\{\s*\\circ\s*\}|\^\s*\\circ\b|\\circ\b|\\degree\b|°/g;
+  if (/\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])/.test(s))
+    s = s.replace(new RegExp(`(\\d+(?:\\.\\d+)?)\\s*(?:${DEGREE.source})`, 'g'), '($1\\cdot\\frac{\\pi}{180})');
+  s = s.replace(DEGREE, '');
   // Percent.
   let percent = false;
   s = s.replace(/\\?%/g, () => {
