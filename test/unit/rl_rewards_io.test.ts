@@ -220,8 +220,8 @@ describe('malformed JSONL names the line and key', () => {
     expect(err).toBeInstanceOf(RewardsFormatError);
     expect((err as RewardsFormatError).field).toMatch(field);
   };
-  const edit = (i: number, f: (o: Record<string, unknown>) => void) => {
-    const l = good();
+  /** Line i of a file's lines (default: the float64 sample) with f applied to its object. */
+  const edit = (i: number, f: (o: Record<string, unknown>) => void, l = good()) => {
     const o = JSON.parse(l[i]);
     f(o);
     l[i] = JSON.stringify(o);
@@ -253,23 +253,13 @@ describe('malformed JSONL names the line and key', () => {
   });
 
   it('float32: a finite value beyond float32 range is refused (it would read back as Infinity)', () => {
-    const f32 = () => encodeRewardsJsonl(sample('f32', true)).split('\n');
-    const at = (i: number, f: (o: Record<string, unknown>) => void) => {
-      const l = f32();
-      const o = JSON.parse(l[i]);
-      f(o);
-      l[i] = JSON.stringify(o);
-      return l;
-    };
+    const at = (i: number, f: (o: Record<string, unknown>) => void) => edit(i, f, encodeRewardsJsonl(sample('f32', true)).split('\n'));
     fails(at(1, (o) => ((o.stepWeights as number[])[0] = 1e300)), /^line 2 stepWeights$/);
     fails(at(1, (o) => (o.outcome = -1e39)), /^line 2 outcome$/);
     fails(at(3, (o) => ((o.advantages as number[])[1] = 1e300)), /^line 4 advantages$/);
     fails(at(3, (o) => ((o.tokenWeights as number[])[4] = 1e300)), /^line 4 tokenWeights$/);
     // The same value is fine where it is stored as float64.
-    const l = good();
-    const o = JSON.parse(l[1]);
-    o.stepWeights[0] = 1e300;
-    l[1] = JSON.stringify(o);
+    const l = edit(1, (o) => ((o.stepWeights as number[])[0] = 1e300));
     expect(decodeRewardsJsonl(l.join('\n')).stepWeights[0]).toBe(1e300);
   });
 });
