@@ -208,8 +208,10 @@ export function encodeModel(model: ModelProtoObject): Uint8Array {
   return T.encode(T.fromObject(model)).finish();
 }
 
-/** Parse the bytes of an .onnx file (int64 fields come back as numbers; bytes as Uint8Array). */
-/** Decode ONNX model bytes; `what` names them in errors (a file path). Not a model: a ConfigError. */
+/**
+ * Parse the bytes of an .onnx file (int64 fields come back as numbers; bytes as Uint8Array); `what`
+ * names them in errors (a file path). Bytes that are not a model are a ConfigError.
+ */
 export function decodeModel(bytes: Uint8Array, what = 'the model bytes'): ModelProtoObject {
   if (!(bytes instanceof Uint8Array)) throw new PavTypeError(`${what} must be a Uint8Array`);
   const T = modelProtoType();

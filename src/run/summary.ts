@@ -141,7 +141,7 @@ export function summarize(rows: readonly ResultRow[], sizes: ModelSizes = {}): R
 }
 
 /** The point with the least `cost` (the smallest budget on ties), or undefined for none. */
-export function cheapestBy(points: readonly Point[], cost: (p: Point) => number): Point | undefined {
+function cheapestBy(points: readonly Point[], cost: (p: Point) => number): Point | undefined {
   let best: Point | undefined;
   for (const p of points) if (!best || cost(p) < cost(best) || (cost(p) === cost(best) && p.budget < best.budget)) best = p;
   return best;
