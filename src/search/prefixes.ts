@@ -82,6 +82,11 @@ export class PrefixList<S> {
   /** Number of steps in prefix i. */
   lengthOf(i: number): number {
     this.check(i);
+    return this.lengthAt(i);
+  }
+
+  /** lengthOf for an index already checked. */
+  private lengthAt(i: number): number {
     return this.baseLength(i) + (this.appended ? 1 : 0);
   }
 
@@ -90,8 +95,7 @@ export class PrefixList<S> {
     // A plain loop: TypedArray.from with a map function is many times slower in V8.
     const out = new Uint32Array(this.length);
     // Every i is in range here: no per-prefix check.
-    const extra = this.appended ? 1 : 0;
-    for (let i = 0; i < out.length; i++) out[i] = this.baseLength(i) + extra;
+    for (let i = 0; i < out.length; i++) out[i] = this.lengthAt(i);
     return out;
   }
 
@@ -99,7 +103,7 @@ export class PrefixList<S> {
   stepAt(i: number, t: number): S {
     this.check(i);
     const n = this.baseLength(i);
-    const len = n + (this.appended ? 1 : 0);
+    const len = this.lengthAt(i);
     if (!(Number.isInteger(t) && t >= 0 && t < len))
       throw new PavRangeError(`step index is ${t}, expected an integer in [0, ${len - 1}] (prefix ${i} has ${len} steps)`, ErrorCodes.OUT_OF_RANGE);
     if (t >= n) return (this.appended as readonly S[])[i];
@@ -142,7 +146,7 @@ export class PrefixList<S> {
   at(i: number): readonly S[] {
     this.check(i);
     if (this.bases) return this.bases[i];
-    const out: S[] = new Array(this.baseLength(i) + (this.appended ? 1 : 0));
+    const out: S[] = new Array(this.lengthAt(i));
     this.copyChecked(i, out, 0);
     return out;
   }
